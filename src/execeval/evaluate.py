@@ -1,0 +1,137 @@
+"""Grade samples against a dataset: cache lookup, parallel grading, summary, results.
+
+The pipeline is the same for every benchmark; what differs lives in the problem's
+grader. Verdicts are stored as they arrive, so a run killed half-way resumes from
+the store with nothing lost and nothing graded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from execeval import __version__, metrics
+from execeval.judge import JUDGE_VERSION, Verdict, grade
+from execeval.problems.model import Dataset, Problem
+from execeval.progress import progress_bar
+from execeval.samples import Sample
+from execeval.sandbox import Limits, Sandbox
+from execeval.store import Store
+
+DEFAULT_KS = (1, 10, 100)
+
+
+def verdict_key(problem: Problem, program: str, limits: Limits) -> str:
+    """Content address of a verdict: anything that can change it is in here."""
+    h = hashlib.sha256()
+    for part in (problem.hash, limits.key(), JUDGE_VERSION, program):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    resumed: bool
+    cached: int
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+def safe_grade(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
+    """A bug of ours becomes a flagged verdict (not cached), never a dead run."""
+    try:
+        return grade(problem, program, sandbox)
+    except Exception as e:
+        return Verdict(False, "harness_error", f"{type(e).__name__}: {e}")
+
+
+def grade_all(jobs: dict[str, tuple[Problem, str]], sandbox: Sandbox, workers: int,
+              on_verdict: Callable[[str, Verdict], None], label: str = "grading") -> None:
+    """Grade unique programs on `workers` threads; each verdict is handed over as it lands."""
+    with progress_bar(label, total=len(jobs)) as advance, \
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        todo = iter(jobs.items())
+        running: dict[Future[Verdict], str] = {}
+        try:
+            while True:
+                while len(running) < 2 * max(1, workers):  # bounded queue: memory stays flat
+                    item = next(todo, None)
+                    if item is None:
+                        break
+                    key, (problem, program) = item
+                    running[pool.submit(safe_grade, problem, program, sandbox)] = key
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    on_verdict(running.pop(fut), fut.result())
+                    advance()
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            raise
+
+
+def summarize(dataset: Dataset, task_ids: Sequence[str], verdicts: Sequence[Verdict],
+              ks: Sequence[int]) -> dict[str, Any]:
+    per_task: dict[str, list[bool]] = {}
+    for task_id, v in zip(task_ids, verdicts, strict=True):
+        per_task.setdefault(task_id, []).append(v.passed)
+    counts = [(len(p), sum(p)) for p in per_task.values()]
+    n_per = [n for n, _ in counts]
+    return {
+        "dataset": dataset.name,
+        "dataset_version": dataset.version,
+        "dataset_hash": dataset.hash,
+        "n_problems": len(per_task),
+        "n_problems_total": len(dataset.problems),
+        "n_samples": len(verdicts),
+        "samples_per_problem": {"min": min(n_per), "max": max(n_per)},
+        "pass_at_k": {str(k): v for k, v in metrics.mean_pass_at_k(counts, ks).items()},
+        "fraction_correct": sum(v.passed for v in verdicts) / len(verdicts),
+        "status_counts": dict(sorted(Counter(v.status for v in verdicts).items())),
+    }
+
+
+def evaluate(dataset: Dataset, samples: Sequence[Sample], store: Store, sandbox: Sandbox,
+             *, ks: Sequence[int] = DEFAULT_KS, workers: int | None = None,
+             kind: str = "evaluate", config: dict[str, Any] | None = None) -> RunResult:
+    """Grade every sample (reusing stored verdicts) and record the run."""
+    limits = sandbox.limits
+    keys = [verdict_key(dataset.problems[s.task_id], s.program, limits) for s in samples]
+    config = {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(limits),
+              "ks": list(ks), **(config or {})}
+    run_id = hashlib.sha256(json.dumps(
+        [kind, dataset.hash, config, keys], sort_keys=True).encode()).hexdigest()[:12]
+    new = store.begin_run(run_id, kind, (dataset.name, dataset.version, dataset.hash), config,
+                          [(s.task_id, k, s.row) for s, k in zip(samples, keys, strict=True)])
+    verdicts = store.get_verdicts(keys)
+    cached = len(verdicts)
+    jobs = {k: (dataset.problems[s.task_id], s.program)
+            for s, k in zip(samples, keys, strict=True) if k not in verdicts}
+
+    def keep(key: str, v: Verdict) -> None:
+        verdicts[key] = v
+        if v.status != "harness_error":
+            store.put_verdict(key, v)
+
+    grade_all(jobs, sandbox, workers or os.cpu_count() or 1, keep)
+    ordered = [verdicts[k] for k in keys]
+    summary = summarize(dataset, [s.task_id for s in samples], ordered, ks)
+    summary.update(run_id=run_id, store=str(store.path), limits=asdict(limits))
+    store.finish_run(run_id, summary)
+    rows = [result_row(s.row, v) for s, v in zip(samples, ordered, strict=True)]
+    return RunResult(run_id, not new, cached, rows, summary)
+
+
+def result_row(row: dict[str, Any], v: Verdict) -> dict[str, Any]:
+    """The input fields plus the verdict; verdict fields win over same-named inputs."""
+    return {**row, "passed": v.passed, "status": v.status, "detail": v.detail, **v.extra}

