@@ -80,14 +80,20 @@ def grade_all(jobs: dict[str, tuple[Problem, str]], sandbox: Sandbox, workers: i
             raise
 
 
+# grader name -> extra summary keys (APPS's strict accuracy, EvalPlus's base pass@k, ...)
+Summarizer = Callable[[Dataset, Sequence[str], Sequence[Verdict], Sequence[int]], dict[str, Any]]
+SUMMARIZERS: dict[str, Summarizer] = {}
+
+
 def summarize(dataset: Dataset, task_ids: Sequence[str], verdicts: Sequence[Verdict],
               ks: Sequence[int]) -> dict[str, Any]:
+    """The keys every run reports, plus those of each grader the dataset uses."""
     per_task: dict[str, list[bool]] = {}
     for task_id, v in zip(task_ids, verdicts, strict=True):
         per_task.setdefault(task_id, []).append(v.passed)
     counts = [(len(p), sum(p)) for p in per_task.values()]
     n_per = [n for n, _ in counts]
-    return {
+    summary = {
         "dataset": dataset.name,
         "dataset_version": dataset.version,
         "dataset_hash": dataset.hash,
@@ -98,7 +104,13 @@ def summarize(dataset: Dataset, task_ids: Sequence[str], verdicts: Sequence[Verd
         "pass_at_k": {str(k): v for k, v in metrics.mean_pass_at_k(counts, ks).items()},
         "fraction_correct": sum(v.passed for v in verdicts) / len(verdicts),
         "status_counts": dict(sorted(Counter(v.status for v in verdicts).items())),
+        # the flagged fallback: tests that had to run inside the sandbox, next to the program
+        "graded_in_sandbox": sum(1 for v in verdicts if v.extra.get("graded_in_sandbox")),
     }
+    for name in sorted({dataset.problems[t].grader for t in set(task_ids)}):
+        if name in SUMMARIZERS:
+            summary.update(SUMMARIZERS[name](dataset, task_ids, verdicts, ks))
+    return summary
 
 
 def evaluate(dataset: Dataset, samples: Sequence[Sample], store: Store, sandbox: Sandbox,

@@ -39,7 +39,7 @@ class Limits:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-class ProgramFailure(BaseException):  # noqa: N818 - BaseException so a check's `except Exception` cannot swallow it
+class ProgramFailure(BaseException):  # BaseException: a check's `except Exception` cannot swallow it
     """The program did not give an answer: it raised, timed out, died or sent junk."""
 
     def __init__(self, status: str, detail: str):
@@ -70,6 +70,20 @@ class Execution:
         """Run the program's top level; the clock starts here, not at interpreter start-up."""
         self.deadline = time.monotonic() + self.limits.timeout
         self._request({"op": "exec", "code": code, "name": name})
+
+    def run_main(self, code: str, stdin: str) -> str:
+        """Run a stdin/stdout script on `stdin` and return what it printed.
+
+        The clock starts here. A script that raises or exits non-zero fails with the
+        usual statuses; a clean `sys.exit()` is a normal end.
+        """
+        self.deadline = time.monotonic() + self.limits.timeout
+        cap = self.limits.max_reply_mb * 2**20 // 2
+        reply = self._request({"op": "main", "code": code, "stdin": stdin, "cap": cap})
+        stdout = reply.get("stdout")
+        if not isinstance(stdout, str):
+            raise self._fail("error", "malformed reply (no stdout)")
+        return stdout
 
     def call(self, fn: str, args: tuple[Any, ...]) -> Any:
         try:

@@ -5,12 +5,14 @@ nothing here is trusted: a program can rewrite this module's state. It only ever
 sends plain data back; the verdict is decided elsewhere.
 
 Requests (framed JSON, see codec): {"op": "exec", "code", "name"} runs the program;
-{"op": "call", "fn", "args"} calls one of its functions with decoded arguments.
-Replies: {"ok": true, "value"} or {"ok": false, "exc", "msg"}.
+{"op": "call", "fn", "args"} calls one of its functions with decoded arguments;
+{"op": "main", "code", "stdin"} runs a script as __main__ on that input.
+Replies: {"ok": true, "value"} or {"ok": false, "exc", "msg"} (and "stdout" for main).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -35,6 +37,40 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+class _CappedBytes(io.BytesIO):
+    """Standard output of a script, bounded so that a flood fails instead of exhausting memory."""
+
+    def __init__(self, cap: int):
+        super().__init__()
+        self.cap = cap
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        if self.tell() + len(b) > self.cap:
+            raise OSError(f"output limit of {self.cap} bytes exceeded")
+        return super().write(b)
+
+
+def run_main(code: str, stdin: str, cap: int) -> dict[str, Any]:
+    """Run a stdin/stdout script; a clean sys.exit() is a normal end."""
+    out = _CappedBytes(cap)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    reply: dict[str, Any] = {"ok": True, "value": None}
+    try:
+        exec(compile(code, "<program>", "exec"), {"__name__": "__main__"})
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            reply = _error(e)
+    except BaseException as e:
+        reply = _error(e)
+    try:
+        sys.stdout.flush()
+    except BaseException as e:
+        reply = _error(e)
+    reply["stdout"] = out.getvalue().decode("utf-8", "replace")
+    return reply
+
+
 def _error(e: BaseException) -> dict[str, Any]:
     frames = traceback.extract_tb(e.__traceback__)
     line = next((f.lineno for f in reversed(frames) if f.filename == "<program>"), None)
@@ -48,6 +84,8 @@ def handle(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]
             namespace["__name__"] = request.get("name", "__program__")
             exec(compile(request["code"], "<program>", "exec"), namespace)
             return {"ok": True, "value": None}
+        if op == "main":
+            return run_main(request["code"], request["stdin"], int(request["cap"]))
         if op == "call":
             fn = namespace.get(request["fn"])
             if not callable(fn):

@@ -5,6 +5,7 @@ Simple and dependable; the zygote sandbox replaces it where speed matters.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -40,10 +41,8 @@ class _Popen:
         self.scratch = scratch
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.popen.wait()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
