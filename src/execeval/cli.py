@@ -67,6 +67,36 @@ def add_grading_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="end stdout with a JSON summary line")
 
 
+def add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True,
+                   help="openai:MODEL[@URL], openai-chat:MODEL[@URL], hf:PATH, vllm:PATH, "
+                   "samples:FILE or reference (see docs/generation.md)")
+    p.add_argument("--n", type=positive_int, default=1, help="samples per problem")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="default 0 (greedy) for --n 1, else 0.8")
+    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling (default 0.95)")
+    p.add_argument("--max-tokens", type=positive_int, default=512,
+                   help="new tokens per sample (default 512)")
+    p.add_argument("--stop", action="append", metavar="TEXT",
+                   help="stop sequence, repeatable (default: the prompt template's, e.g. "
+                   "HumanEval's for completion prompts)")
+    p.add_argument("--no-stop", action="store_true", help="no stop sequences at all")
+    p.add_argument("--seed", type=int, help="sampling seed (per-request seeds derive from it)")
+    p.add_argument("--prompt-style", choices=("completion", "chat"),
+                   help="default: chat for chat endpoints and tokenizers with a chat template")
+    p.add_argument("--shots", type=int, default=0, help="few-shot examples (default 0)")
+    p.add_argument("--tasks", metavar="IDS", help="comma-separated task ids to run")
+    p.add_argument("--limit", type=positive_int, help="only the first N selected tasks")
+    p.add_argument("--concurrency", type=positive_int, default=8,
+                   help="HTTP requests in flight (openai backends)")
+    p.add_argument("--request-timeout", type=positive_float, default=120.0,
+                   help="seconds per HTTP request before it is retried")
+    p.add_argument("--retries", type=int, default=6,
+                   help="retries per request on 429, 5xx and timeouts (backoff)")
+    p.add_argument("--batch-size", type=positive_int, default=16,
+                   help="sequences per batch (hf, vllm)")
+
+
 def open_store(args: argparse.Namespace) -> Any:
     from execeval.store import Store, default_path
 
@@ -76,7 +106,6 @@ def open_store(args: argparse.Namespace) -> Any:
 def grade_and_report(args: argparse.Namespace, dataset: Any, samples: Sequence[Any],
                      kind: str, config: dict[str, Any]) -> int:
     from execeval.evaluate import evaluate
-    from execeval.samples import write_jsonl
     from execeval.sandbox import Limits, default_sandbox
 
     store = open_store(args)
@@ -91,6 +120,13 @@ def grade_and_report(args: argparse.Namespace, dataset: Any, samples: Sequence[A
     finally:
         sandbox.close()
         store.close()
+    return report(args, result)
+
+
+def report(args: argparse.Namespace, result: Any) -> int:
+    """The end of `evaluate` and `run`: results file, table, and the --json line."""
+    from execeval.samples import write_jsonl
+
     if args.results:
         write_jsonl(args.results, result.rows)
         result.summary["results"] = str(args.results)
@@ -133,19 +169,61 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                             {"samples": os.path.abspath(args.samples)})
 
 
+def select_tasks(dataset: Any, tasks: str | None, limit: int | None) -> list[str]:
+    """--tasks picks by id (dataset spelling or number), --limit keeps the first N."""
+    ids = list(dataset.problems)
+    if tasks:
+        ids = []
+        for name in (t.strip() for t in tasks.split(",") if t.strip()):
+            found = dataset.resolve(name)
+            if found is None:
+                raise UserError(f"--tasks: unknown task {name!r} for dataset {dataset.name}")
+            ids.append(found)
+        ids = list(dict.fromkeys(ids))
+    return ids[:limit] if limit else ids
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from execeval.models import load_model
+    from execeval import pipeline
+    from execeval.models import Backend, Settings, load_model
     from execeval.problems import load_dataset
-    from execeval.samples import Sample
+    from execeval.sandbox import Limits, default_sandbox
 
     dataset = load_dataset(args.dataset, args.data, args.problems)
-    model = load_model(args.model)
-    samples = []
-    for problem in dataset.problems.values():
-        for g in model.generate(problem, args.n):
-            program = g.text if g.is_program else problem.program_from_completion(g.text)
-            samples.append(Sample(0, problem.task_id, program, g.as_row()))
-    return grade_and_report(args, dataset, samples, "run", {"model": args.model, "n": args.n})
+    task_ids = select_tasks(dataset, args.tasks, args.limit)
+    temperature = args.temperature if args.temperature is not None else (
+        0.0 if args.n == 1 else 0.8)
+    settings = Settings(n=args.n, temperature=temperature, top_p=args.top_p,
+                        max_tokens=args.max_tokens, seed=args.seed)
+    stop = () if args.no_stop else (tuple(args.stop) if args.stop else None)
+    model = load_model(args.model, dataset, Backend(
+        concurrency=args.concurrency, timeout=args.request_timeout, retries=args.retries,
+        batch_size=args.batch_size, seed=args.seed))
+    try:
+        check = getattr(model, "check", None)
+        if check is not None:
+            check(task_ids, args.n)
+        style = args.prompt_style or ("chat" if model.chat else "completion")
+        plan = pipeline.plan(dataset, task_ids, settings, style, args.shots, stop)
+        store = open_store(args)
+        sandbox = default_sandbox(Limits(timeout=args.timeout, memory_mb=args.memory))
+        try:
+            result = pipeline.run(plan, model, store, sandbox, ks=args.k, workers=args.workers)
+        except KeyboardInterrupt:
+            print(f"execeval: interrupted; generations and verdicts so far are saved in "
+                  f"{store.path}; run the same command again to resume", file=sys.stderr)
+            return 130
+        finally:
+            sandbox.close()
+            store.close()
+    finally:
+        model.close()
+    g = result.summary["generation"]
+    print(f"generation: {g['generated']} new, {g['reused']} reused; empty {g['empty_rate']:.3f}, "
+          f"unparseable {g['unparseable_rate']:.3f}, truncated {g['truncated_rate']:.3f}; "
+          f"{g['completion_tokens']} tokens in {g['generation_seconds']:.1f}s; grading after "
+          f"generation {g['grading_tail_seconds']:.1f}s", file=sys.stderr)
+    return report(args, result)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -195,10 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_grading_args(p)
     p.set_defaults(handler=cmd_evaluate)
 
-    p = sub.add_parser("run", help="generate samples with a model, then grade them")
+    p = sub.add_parser("run", help="generate samples with a model and grade them as they come")
     add_dataset_args(p)
-    p.add_argument("--model", required=True, help="model spec, e.g. reference")
-    p.add_argument("--n", type=positive_int, default=1, help="samples per problem")
+    add_run_args(p)
     add_grading_args(p)
     p.set_defaults(handler=cmd_run)
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -53,24 +53,47 @@ def safe_grade(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
         return Verdict(False, "harness_error", f"{type(e).__name__}: {e}")
 
 
-def grade_all(jobs: dict[str, tuple[Problem, str]], sandbox: Sandbox, workers: int,
-              on_verdict: Callable[[str, Verdict], None], label: str = "grading") -> None:
-    """Grade unique programs on `workers` threads; each verdict is handed over as it lands."""
-    with progress_bar(label, total=len(jobs)) as advance, \
-            ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        todo = iter(jobs.items())
+Job = tuple[str, tuple[Problem, str]]  # (verdict key, (problem, program))
+IDLE: Any = object()  # an iterator of jobs yields this when it has none ready yet
+
+
+def grade_all(jobs: Mapping[str, tuple[Problem, str]] | Iterable[Job], sandbox: Sandbox,
+              workers: int, on_verdict: Callable[[str, Verdict], None], label: str = "grading",
+              advance: Callable[[], None] | None = None) -> None:
+    """Grade unique programs on `workers` threads; each verdict is handed over as it lands.
+
+    `jobs` may be an iterator that is still being filled (execeval.pipeline grades while
+    it generates): it yields IDLE when it has nothing yet, so verdicts still land while it
+    waits. Such a caller draws its own progress and passes `advance`.
+    """
+    if advance is None:
+        assert isinstance(jobs, Mapping), "an iterator of jobs needs the caller's `advance`"
+        with progress_bar(label, total=len(jobs)) as bar:
+            grade_all(jobs, sandbox, workers, on_verdict, label, bar)
+        return
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        todo = iter(jobs.items() if isinstance(jobs, Mapping) else jobs)
         running: dict[Future[Verdict], str] = {}
+        exhausted = False
         try:
             while True:
-                while len(running) < 2 * max(1, workers):  # bounded queue: memory stays flat
+                idle = False
+                while not exhausted and len(running) < 2 * max(1, workers):  # memory stays flat
                     item = next(todo, None)
                     if item is None:
+                        exhausted = True
+                    elif item is IDLE:  # nothing to grade yet: look at what is running
+                        idle = True
                         break
-                    key, (problem, program) = item
-                    running[pool.submit(safe_grade, problem, program, sandbox)] = key
+                    else:
+                        key, (problem, program) = item
+                        running[pool.submit(safe_grade, problem, program, sandbox)] = key
                 if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    if exhausted:
+                        break
+                    continue
+                done, _ = wait(running, timeout=0.05 if idle else None,
+                               return_when=FIRST_COMPLETED)
                 for fut in done:
                     on_verdict(running.pop(fut), fut.result())
                     advance()
@@ -147,3 +170,4 @@ def evaluate(dataset: Dataset, samples: Sequence[Sample], store: Store, sandbox:
 def result_row(row: dict[str, Any], v: Verdict) -> dict[str, Any]:
     """The input fields plus the verdict; verdict fields win over same-named inputs."""
     return {**row, "passed": v.passed, "status": v.status, "detail": v.detail, **v.extra}
+

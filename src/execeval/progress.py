@@ -26,3 +26,16 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[], None]]:
                   transient=False) as bar:
         task = bar.add_task(label, total=total)
         yield lambda: bar.advance(task)
+
+
+@contextmanager
+def progress_bars(totals: dict[str, int]) -> Iterator[dict[str, Callable[[int], None]]]:
+    """Several stages on one display (rich allows one live display at a time), each
+    with its own bar and ETA; yields label -> `advance(steps)`."""
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False,
+                  disable=not console.is_terminal or not any(totals.values())) as bar:
+        tasks = {label: bar.add_task(label, total=total) for label, total in totals.items()}
+        yield {label: (lambda steps=1, t=t: bar.advance(t, steps)) for label, t in tasks.items()}

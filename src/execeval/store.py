@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS run_samples (
     run_id TEXT NOT NULL, idx INTEGER NOT NULL, task_id TEXT NOT NULL,
     verdict_key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (run_id, idx));
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT NOT NULL, idx INTEGER NOT NULL, task_id TEXT NOT NULL, record TEXT NOT NULL,
+    created REAL NOT NULL, PRIMARY KEY (key, idx));
 """
 
 
@@ -76,6 +79,32 @@ class Store:
         self.db.execute(
             "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
             (key, int(v.passed), v.status, v.detail, v.seconds, json.dumps(v.extra), time.time()))
+
+    # generations (execeval.pipeline): raw samples addressed by (model, settings, prompt) --
+    def get_generations(self, key: str, below: int) -> dict[int, dict[str, Any]]:
+        """Stored samples 0 .. below-1 of one generation address, by sample index."""
+        rows = self.db.execute("SELECT idx, record FROM generations WHERE key = ? AND idx < ?",
+                               (key, below))
+        return {idx: json.loads(record) for idx, record in rows}
+
+    def put_generations(self, key: str, task_id: str,
+                        records: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Committed at once: a finished sample is never generated again."""
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?)",
+                                ((key, i, task_id, json.dumps(r), now) for i, r in records))
+
+    def set_run_samples(self, run_id: str,
+                        samples: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """A generation run knows its samples (task_id, verdict key, record) only at the end."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM run_samples WHERE run_id = ?", (run_id,))
+            self.db.executemany(
+                "INSERT INTO run_samples VALUES (?, ?, ?, ?, ?)",
+                ((run_id, i, t, k, json.dumps(r)) for i, (t, k, r) in enumerate(samples)))
 
     # runs -----------------------------------------------------------------
     def begin_run(self, run_id: str, kind: str, dataset: tuple[str, str, str],

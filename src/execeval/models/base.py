@@ -1,28 +1,117 @@
-"""The model interface: problems in, generations out."""
+"""The model interface: requests for samples in, raw generations out.
+
+A backend only samples text. Prompts are built before it (execeval.prompts) and
+programs are extracted after it (execeval.extract), so every backend is judged by
+the same prompt and the same extraction.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from execeval.problems.model import Problem
+from execeval.prompts import Prompt
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sampling settings: all recorded in the run; all but `n` address stored generations.
+
+    `n` is left out of the generation address on purpose: sample i of a problem under
+    the same settings is the same draw whether 10 or 200 were asked for, so raising
+    --n reuses what is stored and generates only the rest.
+    """
+
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 512
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "stop": list(self.stop)}
+
+    def key(self) -> str:
+        fields = {k: v for k, v in self.as_dict().items() if k != "n"}
+        return json.dumps(fields, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Samples `first` .. `first + count - 1` of one problem's prompt."""
+
+    task_id: str
+    prompt: Prompt
+    first: int
+    count: int
+    seed: int | None = None  # derived per request, so that chunks of one prompt differ
+
+    @staticmethod
+    def derive_seed(seed: int | None, task_id: str, first: int) -> int | None:
+        """A stable per-request seed: equal seeds on equal prompts would give equal samples."""
+        if seed is None:
+            return None
+        return (seed + zlib.crc32(f"{task_id}\0{first}".encode())) % (2**31 - 1)
 
 
 @dataclass(frozen=True)
 class Generation:
-    """One sample: the raw text and, when it is a whole program, `is_program`."""
+    """One raw sample as the backend produced it (text is not yet a program)."""
 
     task_id: str
+    index: int
     text: str
-    is_program: bool = False  # True: a whole program (EvalPlus `solution`); False: a completion
+    is_program: bool = False  # True: already a whole program (reference, replayed `solution`)
+    finish_reason: str | None = None  # "stop" | "length" | None when the backend cannot tell
+    n_prompt_tokens: int | None = None
+    n_tokens: int | None = None
+    logprobs: list[float] | None = None  # one per generated token, under the model
+    seconds: float = 0.0  # wall time of the call that produced it (shared by a batch)
     info: dict[str, Any] = field(default_factory=dict)
 
-    def as_row(self) -> dict[str, Any]:
-        field_name = "solution" if self.is_program else "completion"
-        return {"task_id": self.task_id, field_name: self.text, **self.info}
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Generation:
+        return cls(**record)
 
 
 class Model(Protocol):
-    name: str
+    """A backend. `chat` says which prompt style it takes by default (EvalPlus's
+    `is_direct_completion` inverted); `request_size` caps samples per request."""
 
-    def generate(self, problem: Problem, n: int) -> list[Generation]: ...
+    spec: str
+    chat: bool
+    request_size: int
+
+    def fingerprint(self) -> str:
+        """What identifies the weights (part of the generation address); never a secret."""
+        ...
+
+    def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
+        """Yield each request's `count` generations, in any order, as soon as they are done
+        (a request that fails part-way may first yield the samples it did get, then raise)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def file_fingerprint(path: str) -> str:
+    """Names, sizes and mtimes of a local model folder: cheap, and changes with the weights."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        return path  # a hub id: the name is all we know
+    files = sorted(f for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
+    h = hashlib.sha256()
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.relative_to(p) if p.is_dir() else f.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return f"{p.resolve()}#{h.hexdigest()[:16]}"

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from execeval.models.base import Generation
-from execeval.problems.model import Problem
+from collections.abc import Iterable, Iterator
+
+from execeval.models.base import Generation, Request, Settings
+from execeval.problems.model import Dataset
 
 
 class ReferenceModel:
-    name = "reference"
+    spec = "reference"
+    chat = False
+    request_size = 1 << 30
 
-    def generate(self, problem: Problem, n: int) -> list[Generation]:
-        return [Generation(problem.task_id, problem.reference, is_program=True)] * n
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def fingerprint(self) -> str:
+        return "reference"
+
+    def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
+        for r in requests:
+            program = self.dataset.problems[r.task_id].reference
+            yield [Generation(r.task_id, r.first + i, program, is_program=True)
+                   for i in range(r.count)]
+
+    def close(self) -> None:
+        pass

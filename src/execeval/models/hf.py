@@ -1,0 +1,121 @@
+"""`hf:PATH_OR_ID`: Hugging Face transformers, local, on the GPU when there is one.
+
+Needs the [hf] extra (transformers, torch), imported only when this backend is used.
+Requests are packed into batches of `batch_size` sequences (prompts left-padded);
+log-probabilities are those of the model itself (log-softmax of the raw logits at
+temperature 1) for each sampled token, as vLLM and OpenAI report them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from execeval.errors import UserError
+from execeval.models.base import Generation, Request, Settings, file_fingerprint
+
+
+class HFModel:
+    def __init__(self, path: str, *, batch_size: int = 16, device: str | None = None):
+        try:
+            import torch
+            import transformers
+        except ImportError:
+            raise UserError("the hf: backend needs transformers and torch: "
+                            "pip install 'execeval[hf]'") from None
+        self.torch = torch
+        self.spec = f"hf:{path}"
+        self.path = path
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+        except (OSError, ValueError) as e:
+            raise UserError(f"{self.spec}: cannot load the model ({e})") from None
+        self.model.to(self.device).eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.chat = getattr(self.tokenizer, "chat_template", None) is not None
+        self.request_size = batch_size
+        self.batch_size = batch_size
+
+    def fingerprint(self) -> str:
+        return f"hf:{file_fingerprint(self.path)}"
+
+    def prompt_text(self, r: Request) -> str:
+        if r.prompt.style != "chat":
+            return r.prompt.text
+        if not self.chat:
+            raise UserError(f"{self.spec}: the tokenizer has no chat template; use "
+                            "--prompt-style completion")
+        text: str = self.tokenizer.apply_chat_template(r.prompt.chat_messages(), tokenize=False,
+                                                       add_generation_prompt=True)
+        return text
+
+    def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
+        batch: list[Request] = []
+        for r in requests:
+            if batch and sum(b.count for b in batch) + r.count > self.batch_size:
+                yield from self.run_batch(batch, settings)
+                batch = []
+            batch.append(r)
+        if batch:
+            yield from self.run_batch(batch, settings)
+
+    def run_batch(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:
+        torch = self.torch
+        texts = [self.prompt_text(r) for r in batch for _ in range(r.count)]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        if batch[0].seed is not None:
+            torch.manual_seed(batch[0].seed)
+        kwargs: dict[str, Any] = {"max_new_tokens": settings.max_tokens,
+                                  "do_sample": settings.temperature > 0,
+                                  "pad_token_id": self.tokenizer.pad_token_id,
+                                  "return_dict_in_generate": True, "output_logits": True}
+        if settings.temperature > 0:
+            kwargs.update(temperature=settings.temperature, top_p=settings.top_p, top_k=0)
+        if settings.stop:
+            kwargs.update(stop_strings=list(settings.stop), tokenizer=self.tokenizer)
+        start = time.monotonic()
+        with torch.inference_mode():
+            out = self.model.generate(**enc, **kwargs)
+        seconds = round(time.monotonic() - start, 4)
+        width = enc["input_ids"].shape[1]
+        new = out.sequences[:, width:]
+        logits = torch.stack(out.logits, dim=1).float()  # [batch, steps, vocab]
+        chosen = torch.log_softmax(logits, dim=-1).gather(-1, new.unsqueeze(-1)).squeeze(-1)
+        ends = self.end_ids()
+        prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
+        results: list[list[Generation]] = []
+        row = 0
+        for r in batch:
+            gens = []
+            for i in range(r.count):
+                ids = new[row].tolist()
+                end = next((j for j, t in enumerate(ids) if t in ends), len(ids))
+                text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
+                stopped = (end < len(ids) or len(ids) < settings.max_tokens
+                           or any(s and s in text for s in settings.stop))
+                gens.append(Generation(
+                    r.task_id, r.first + i, text, finish_reason="stop" if stopped else "length",
+                    n_prompt_tokens=int(prompt_lens[row]), n_tokens=end,
+                    logprobs=[round(float(x), 6) for x in chosen[row, :end].tolist()],
+                    seconds=seconds, info={} if r.seed is None else {"seed": r.seed}))
+                row += 1
+            results.append(gens)
+        return results
+
+    def end_ids(self) -> set[int]:
+        """End of a sequence: EOS (one or several ids) or the padding after a stop string."""
+        ids = {self.tokenizer.pad_token_id}
+        eos = self.model.generation_config.eos_token_id
+        ids.update(eos if isinstance(eos, list) else [eos])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return {i for i in ids if i is not None}
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,79 @@
+"""`samples:FILE`: replay a samples file as if a model had written it.
+
+Rows carry `task_id` and one of `raw` (a model's raw output, which goes through
+extraction like any generation), `completion` (appended to the prompt after stop
+truncation) or `solution` (a whole program, taken as is). Sample i of a task is the
+i-th row for it in the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from execeval.errors import UserError, where
+from execeval.models.base import Generation, Request, Settings
+from execeval.problems.model import Dataset
+
+
+class ReplayModel:
+    chat = False
+    request_size = 1 << 30
+
+    def __init__(self, path: str, dataset: Dataset):
+        self.spec = f"samples:{path}"
+        self.path = Path(path)
+        try:
+            raw = self.path.read_bytes()
+        except OSError as e:
+            raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
+        self.digest = hashlib.sha256(raw).hexdigest()
+        self.rows: dict[str, list[tuple[str, str]]] = {}  # task_id -> [(field, text)]
+        for n, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UserError(f"{where(path, n)}: not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict) or "task_id" not in row:
+                raise UserError(f"{where(path, n)}: expected an object with a 'task_id'")
+            task_id = dataset.resolve(row["task_id"])
+            if task_id is None:
+                raise UserError(f"{where(path, n)}: unknown task_id {row['task_id']!r} "
+                                f"for dataset {dataset.name}")
+            field = next((f for f in ("raw", "solution", "completion")
+                          if isinstance(row.get(f), str)), None)
+            if field is None:
+                raise UserError(f"{where(path, n)}: needs a string 'raw', 'completion' or "
+                                "'solution'")
+            self.rows.setdefault(task_id, []).append((field, row[field]))
+        fields = {f for rows in self.rows.values() for f, _ in rows}
+        if {"raw", "completion"} <= fields:
+            raise UserError(f"{path}: mixes 'raw' and 'completion' rows; use one kind per file")
+        self.chat = "raw" in fields  # raw outputs are taken to be a chat model's answers
+
+    def check(self, task_ids: Iterable[str], n: int) -> None:
+        """Every selected task must have n rows: a replay cannot invent samples."""
+        for t in task_ids:
+            have = len(self.rows.get(t, []))
+            if have < n:
+                raise UserError(f"{self.path}: {have} rows for {t}, fewer than --n {n} "
+                                "(select tasks with --tasks or --limit, or lower --n)")
+
+    def fingerprint(self) -> str:
+        return f"samples:{self.digest}"
+
+    def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
+        for r in requests:
+            out = []
+            for i in range(r.first, r.first + r.count):
+                field, text = self.rows[r.task_id][i]
+                out.append(Generation(r.task_id, i, text, is_program=field == "solution",
+                                      info={"replayed": field}))
+            yield out
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,89 @@
+"""`vllm:PATH_OR_ID`: vLLM's offline engine on a GPU (the [vllm] extra, imported lazily).
+
+Requests are handed to the engine in batches of `batch_size` sequences, each with its
+own SamplingParams (n, seed), so the engine schedules them together while finished
+batches are already being graded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from execeval.errors import UserError
+from execeval.models.base import Generation, Request, Settings, file_fingerprint
+
+
+def sampling_kwargs(settings: Settings, count: int, seed: int | None) -> dict[str, Any]:
+    """Our settings in vLLM's SamplingParams terms; logprobs=0 returns the sampled token's."""
+    kwargs: dict[str, Any] = {"n": count, "temperature": settings.temperature,
+                              "top_p": settings.top_p if settings.temperature > 0 else 1.0,
+                              "max_tokens": settings.max_tokens, "stop": list(settings.stop),
+                              "logprobs": 0}
+    if seed is not None:
+        kwargs["seed"] = seed
+    return kwargs
+
+
+def sampled_logprobs(token_ids: list[int], logprobs: Any) -> list[float] | None:
+    """vLLM gives, per position, a dict token id -> Logprob that includes the sampled token."""
+    if not logprobs:
+        return None
+    return [float(pos[t].logprob) for t, pos in zip(token_ids, logprobs, strict=False)]
+
+
+class VLLMModel:
+    def __init__(self, path: str, *, batch_size: int = 512, seed: int | None = None):
+        try:
+            import vllm
+        except ImportError:
+            raise UserError("the vllm: backend needs vLLM: pip install 'execeval[vllm]'") from None
+        self.vllm = vllm
+        self.spec = f"vllm:{path}"
+        self.path = path
+        self.llm = vllm.LLM(model=path, seed=seed or 0)
+        self.tokenizer = self.llm.get_tokenizer()
+        self.chat = getattr(self.tokenizer, "chat_template", None) is not None
+        self.batch_size = batch_size
+        self.request_size = batch_size
+
+    def fingerprint(self) -> str:
+        return f"vllm:{file_fingerprint(self.path)}"
+
+    def prompt_text(self, r: Request) -> str:
+        if r.prompt.style != "chat":
+            return r.prompt.text
+        text: str = self.tokenizer.apply_chat_template(r.prompt.chat_messages(), tokenize=False,
+                                                       add_generation_prompt=True)
+        return text
+
+    def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
+        batch: list[Request] = []
+        for r in requests:
+            if batch and sum(b.count for b in batch) + r.count > self.batch_size:
+                yield from self.run_batch(batch, settings)
+                batch = []
+            batch.append(r)
+        if batch:
+            yield from self.run_batch(batch, settings)
+
+    def run_batch(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:
+        params = [self.vllm.SamplingParams(**sampling_kwargs(settings, r.count, r.seed))
+                  for r in batch]
+        start = time.monotonic()
+        outputs = self.llm.generate([self.prompt_text(r) for r in batch], params, use_tqdm=False)
+        seconds = round(time.monotonic() - start, 4)
+        results = []
+        for r, out in zip(batch, outputs, strict=True):
+            results.append([
+                Generation(r.task_id, r.first + i, c.text, finish_reason=c.finish_reason,
+                           n_prompt_tokens=len(out.prompt_token_ids or []),
+                           n_tokens=len(c.token_ids),
+                           logprobs=sampled_logprobs(list(c.token_ids), c.logprobs),
+                           seconds=seconds, info={} if r.seed is None else {"seed": r.seed})
+                for i, c in enumerate(out.outputs)])
+        return results
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,68 @@
+"""Prompts: what a model is shown for a problem, in completion or chat style.
+
+Completion style is what the papers did: HumanEval's prompt as is (Chen et al. 2021),
+MBPP's paper format (execeval.prompts.mbpp, when present). Chat style wraps the same
+material in the documented template of execeval.prompts.chat. The template name and
+version go into every stored generation's address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from execeval.errors import UserError
+from execeval.problems.model import Dataset, Problem
+
+STYLES = ("completion", "chat")
+
+# Chen et al. 2021 (Codex), section 2.3: stop at a new top-level statement.
+HUMANEVAL_STOP = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Completion style has `text`; chat style has `messages` as (role, content) pairs."""
+
+    style: str
+    template: str
+    text: str = ""
+    messages: tuple[tuple[str, str], ...] = ()
+    stop: tuple[str, ...] = ()  # the template's standard stops (used when none are given)
+
+    def key(self) -> str:
+        blob = json.dumps([self.style, self.template, self.text, self.messages], ensure_ascii=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def chat_messages(self) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in self.messages]
+
+
+def is_mbpp(dataset: Dataset) -> bool:
+    return dataset.name.lower().startswith("mbpp")
+
+
+def shot_examples(dataset: Dataset, problem: Problem, shots: int) -> list[Problem]:
+    """The first `shots` problems of the dataset other than this one (HumanEval has no
+    standard few-shot set; MBPP's paper set lives in prompts/mbpp.py)."""
+    if shots < 0:
+        raise UserError("--shots must be 0 or more")
+    others = [p for p in dataset.problems.values() if p.task_id != problem.task_id]
+    return others[:shots]
+
+
+def build_prompt(dataset: Dataset, problem: Problem, style: str, shots: int = 0) -> Prompt:
+    from execeval.prompts import chat, completion
+
+    if style not in STYLES:
+        raise UserError(f"unknown prompt style {style!r} (known: {', '.join(STYLES)})")
+    if style == "chat":
+        return chat.build(dataset, problem, shots)
+    return completion.build(dataset, problem, shots)
+
+
+def build_prompts(dataset: Dataset, task_ids: Sequence[str], style: str,
+                  shots: int = 0) -> dict[str, Prompt]:
+    return {t: build_prompt(dataset, dataset.problems[t], style, shots) for t in task_ids}

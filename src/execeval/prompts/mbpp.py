@@ -1,0 +1,48 @@
+"""MBPP's prompt as Austin et al. (2021) wrote it, zero-shot or with the paper's 3 shots.
+
+The format is the one of the MBPP README: the task text, then "Your code should pass
+these tests:", a blank line, the asserts one per line, and the code between [BEGIN] and
+[DONE]. The paper's 3-shot prompt shows tasks 2, 3 and 4 solved this way, then the
+task with an open [BEGIN]; a model's answer ends at [DONE].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from execeval.problems.model import Problem
+
+BEGIN, DONE = "[BEGIN]", "[DONE]"
+STOP = (DONE,)
+SHOT_IDS = (2, 3, 4)
+
+
+def task_block(text: str, tests: Sequence[str]) -> str:
+    """The paper's description of one task: text and its tests (no code)."""
+    return (f"You are an expert Python programmer, and here is your task: {text} "
+            f"Your code should pass these tests:\n\n" + "\n".join(tests) + "\n")
+
+
+def example_block(text: str, tests: Sequence[str], code: str) -> str:
+    """A solved task, as shown in the few-shot prompt."""
+    return task_block(text, tests) + f"{BEGIN}\n{code}\n{DONE}\n"
+
+
+def prompt(problem: Problem, shots: int = 3) -> str:
+    """The prompt for one MBPP problem: `shots` solved examples (0-3), then the open task."""
+    meta = problem.metadata
+    examples: list[dict[str, Any]] = list(meta.get("mbpp_shots", []))[:shots]
+    if len(examples) < shots:
+        raise ValueError(f"{problem.task_id}: only {len(examples)} few-shot examples available")
+    parts = [example_block(e["text"], e["tests"], e["code"]) for e in examples]
+    parts.append(task_block(meta["text"], meta["tests_shown"]) + f"{BEGIN}\n")
+    return "".join(parts)
+
+
+def extract_program(generation: str) -> str:
+    """The code a model wrote: after a [BEGIN] it may have repeated, up to the first [DONE]."""
+    text = generation
+    if BEGIN in text:
+        text = text.split(BEGIN, 1)[1]
+    return text.split(DONE, 1)[0].strip("\n") + "\n"

@@ -1,0 +1,117 @@
+"""The OpenAI-compatible backend against a real local HTTP server that misbehaves."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from openai_server import FakeOpenAI
+
+from execeval.cli import main
+from execeval.problems import load_dataset
+
+KEY = "sk-test-0123456789-secret"
+DATASET = load_dataset("humaneval")
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    summary = json.loads(lines[-1]) if code == 0 else {}
+    return code, summary, out + err
+
+
+def markers(rows: list[dict]) -> list[str]:
+    return [m for r in rows for m in re.findall(r"sample ([0-9a-f]{32})", r["raw"])]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EXECEVAL_API_KEY", KEY)
+    monkeypatch.setenv("EXECEVAL_CONFIG", str(tmp_path / "none.toml"))
+    return tmp_path
+
+
+def common(server: FakeOpenAI, tmp: Path, *extra: str) -> list[str]:
+    return ["run", "--dataset", "humaneval", "--store", str(tmp / "runs.sqlite"),
+            "--results", str(tmp / "results.jsonl"), "--json", "--request-timeout", "0.5",
+            "--retries", "5", "--concurrency", "4", "--workers", "2", *extra]
+
+
+def read_rows(tmp: Path) -> list[dict]:
+    return [json.loads(line) for line in (tmp / "results.jsonl").read_text().splitlines()]
+
+
+def assert_secret_kept(tmp: Path, output: str) -> None:
+    assert KEY not in output
+    for f in tmp.iterdir():
+        assert KEY.encode() not in f.read_bytes(), f"the API key leaked into {f.name}"
+
+
+def test_completions_with_429_500_timeouts_and_n_above_server_cap(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOpenAI(DATASET, KEY, max_n=3) as server:
+        code, s, output = run_cli(common(server, env, "--model", f"openai:fake@{server.url}",
+                                         "--n", "5", "--limit", "6", "--temperature", "0.8"),
+                                  capsys)
+    assert code == 0, output
+    rows = read_rows(env)
+    assert len(rows) == 30 and s["n_samples"] == 30
+    got = markers(rows)
+    assert len(got) == 30 and len(set(got)) == 30, "a sample was lost or duplicated"
+    assert set(got) <= set(server.served)
+    assert {(r["task_id"], r["sample"]) for r in rows} == {
+        (f"HumanEval/{t}", i) for t in range(6) for i in range(5)}
+    # every fault kind happened, and the client came through all of them
+    assert server.statuses[429] and server.statuses[500] and server.statuses["slow"]
+    assert server.bad_auth == 0
+    assert s["pass_at_k"]["1"] == 1.0 and s["status_counts"] == {"passed": 30}
+    g = s["generation"]
+    assert g["extraction_counts"] == {"completion+stop": 30}
+    assert g["empty_rate"] == g["unparseable_rate"] == g["truncated_rate"] == 0
+    assert all(r["sum_logprob"] < 0 and r["n_tokens"] > 0 for r in rows)
+    # HumanEval's stops went to the server, cut to the API's limit of 4
+    assert all(b["stop"] == ["\nclass", "\ndef", "\n#", "\nif"] for b in server.seen_bodies)
+    assert all(b["temperature"] == 0.8 and b["max_tokens"] == 512 for b in server.seen_bodies)
+    assert_secret_kept(env, output)
+
+
+def test_chat_endpoint_fenced_answers(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOpenAI(DATASET, KEY, max_n=8) as server:
+        code, s, output = run_cli(common(server, env, "--model", f"openai-chat:fake@{server.url}",
+                                         "--n", "2", "--limit", "4"), capsys)
+    assert code == 0, output
+    rows = read_rows(env)
+    assert len(set(markers(rows))) == 8
+    assert s["generation"]["prompt_style"] == "chat"
+    assert all(r["extraction"].startswith("fenced") for r in rows)
+    assert s["status_counts"] == {"passed": 8}
+    system, user = server.seen_bodies[0]["messages"]
+    assert system["role"] == "system" and "```python" in user["content"]
+    assert_secret_kept(env, output)
+
+
+def test_interrupted_run_resumes_without_regenerating(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOpenAI(DATASET, KEY, faults=False, max_n=2) as server:
+        server.fail_after = 5  # then every request gets a 400: the run stops half-way
+        args = common(server, env, "--model", f"openai:fake@{server.url}", "--n", "4",
+                      "--limit", "5", "--concurrency", "1")
+        code, _, output = run_cli(args, capsys)
+        assert code == 2 and "HTTP 400" in output
+        first = list(server.served)
+        assert len(first) == 10
+
+        server.fail_after = None
+        code, s, output = run_cli(args, capsys)
+    assert code == 0, output
+    rows = read_rows(env)
+    got = markers(rows)
+    assert len(got) == 20 and len(set(got)) == 20
+    assert set(first) <= set(got), "samples generated before the failure were not reused"
+    assert len(server.served) == 20, "finished samples were generated again"
+    assert s["generation"]["reused"] == 10 and s["generation"]["generated"] == 10
+    assert s["status_counts"] == {"passed": 20}
