@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: venv demo test lint clean
 
@@ -14,13 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# the tests also run the transformers backend on a tiny model: torch (CPU) + transformers
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,test-hf]'
+	touch $(TEST_STAMP)
+
 demo: venv
 	$(BIN)/execeval run --dataset humaneval --model reference
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
 
-test: venv lint
+test: venv $(TEST_STAMP) lint
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from execeval import __version__
 from execeval.errors import UserError
@@ -131,6 +131,7 @@ def report(args: argparse.Namespace, result: Any) -> int:
         write_jsonl(args.results, result.rows)
         result.summary["results"] = str(args.results)
     print_summary(result.summary, resumed=result.resumed, cached=result.cached)
+    result.summary["verdicts_reused"] = result.cached  # this invocation's, not the run's
     if args.json:
         print(json.dumps(result.summary))
     return 0
@@ -234,7 +235,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(runs))
         return 0
-    table = Table("run", "kind", "dataset", "samples", "status", "pass@1", "created")
+    table = Table("kind", "dataset", "samples", "status", "pass@1", "created")
+    table.columns.insert(0, Column("run", no_wrap=True, min_width=12))  # ids must stay whole
     for r in runs:
         p1 = (r["summary"] or {}).get("pass_at_k", {}).get("1")
         created = datetime.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M")

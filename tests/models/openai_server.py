@@ -6,6 +6,7 @@ tagged with a unique marker so that a test can count every sample it handed out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -27,6 +28,7 @@ class FakeOpenAI:
         self.max_n = max_n
         self.slow_seconds = slow_seconds
         self.fail_after: int | None = None  # answer 400 once this many requests succeeded
+        self.delay = 0.0  # seconds before every successful answer (a slow model)
         self.lock = threading.Lock()
         self.attempts: Counter[str] = Counter()
         self.served: list[str] = []  # markers of every choice sent in a 200 response
@@ -50,10 +52,8 @@ class FakeOpenAI:
                 status, payload, delay = fake.answer(self.path, body)
                 if delay:
                     time.sleep(delay)
-                try:
-                    self.reply(status, payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.reply(status, payload)  # a timed-out client has hung up
 
             def reply(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -104,7 +104,7 @@ class FakeOpenAI:
             self.ok_requests += 1
             markers = [uuid.uuid4().hex for _ in range(min(n, self.max_n))]
             self.served += markers
-        delay = self.slow_seconds if fault == "slow" else 0.0
+        delay = self.slow_seconds if fault == "slow" else self.delay
         stop = body.get("stop") or []
         choices = []
         for i, marker in enumerate(markers):

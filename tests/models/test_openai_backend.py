@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,3 +122,66 @@ def test_interrupted_run_resumes_without_regenerating(
     assert len(server.served) == 20, "finished samples were generated again"
     assert s["generation"]["reused"] == 10 and s["generation"]["generated"] == 10
     assert s["status_counts"] == {"passed": 20}
+
+
+def wait_for(predicate: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def stored_generations(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_ctrl_c_keeps_generations_and_the_rerun_completes_them(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A real `execeval run` process, interrupted by SIGINT half-way through generation."""
+    with FakeOpenAI(DATASET, KEY, faults=False) as server:
+        server.delay = 0.25
+        args = common(server, env, "--model", f"openai:fake@{server.url}", "--limit", "12",
+                      "--concurrency", "1")
+        proc = subprocess.Popen([sys.executable, "-m", "execeval.cli", *args], env=os.environ,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: stored_generations(env / "runs.sqlite") >= 3, 60)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        assert proc.returncode == 130, err
+        assert "run the same command again to resume" in err
+        kept = stored_generations(env / "runs.sqlite")
+        assert 3 <= kept < 12
+        served_before = len(server.served)
+
+        server.delay = 0.0
+        code, s, output = run_cli(args, capsys)
+    assert code == 0, output
+    g = s["generation"]
+    assert g["reused"] == kept and g["generated"] == 12 - kept
+    assert len(server.served) - served_before == 12 - kept
+    assert s["status_counts"] == {"passed": 12}
+
+
+def test_grading_overlaps_generation(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The first verdicts are stored while the model is still generating."""
+    with FakeOpenAI(DATASET, KEY, faults=False) as server:
+        server.delay = 0.3
+        code, s, output = run_cli(common(server, env, "--model", f"openai:fake@{server.url}",
+                                         "--limit", "6", "--concurrency", "1"), capsys)
+    assert code == 0, output
+    with sqlite3.connect(env / "runs.sqlite") as db:
+        first_verdict = db.execute("SELECT MIN(created) FROM verdicts").fetchone()[0]
+        last_generation = db.execute("SELECT MAX(created) FROM generations").fetchone()[0]
+    assert first_verdict < last_generation - 0.5
+    g = s["generation"]
+    assert g["grading_tail_seconds"] < g["generation_seconds"]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem
 from execeval.prompts import HUMANEVAL_STOP, Prompt, is_mbpp, shot_examples
 
@@ -11,17 +10,19 @@ TEMPLATE = "completion-v1"
 
 
 def mbpp_prompt(problem: Problem, shots: int) -> Prompt | None:
-    """MBPP's paper prompt from prompts/mbpp.py (the Benchmarks side), when it exists."""
+    """MBPP's paper prompt from prompts/mbpp.py (the Benchmarks side) for problems that
+    carry the paper's fields; others (e.g. MBPP+ rows) fall back to Problem.prompt."""
     try:
-        from execeval.prompts import mbpp  # type: ignore[attr-defined]
+        from execeval.prompts import mbpp
     except ImportError:
         return None
-    build: Any = getattr(mbpp, "paper_prompt", None)
-    if build is None:
+    if "text" not in problem.metadata:
         return None
-    text = build(problem, shots)
-    stop = tuple(getattr(mbpp, "STOP", ()))
-    return Prompt("completion", f"mbpp-paper-{shots}shot", text=text, stop=stop)
+    try:
+        text = mbpp.prompt(problem, shots)
+    except (ValueError, KeyError) as e:
+        raise UserError(f"{problem.task_id}: no MBPP paper prompt with {shots} shots ({e})") from None
+    return Prompt("completion", f"mbpp-paper-{shots}shot", text=text, stop=tuple(mbpp.STOP))
 
 
 def build(dataset: Dataset, problem: Problem, shots: int) -> Prompt:

@@ -1,0 +1,107 @@
+"""The transformers backend end to end: a tiny random GPT-2 with a character-level
+tokenizer of our own, saved with save_pretrained, run through `execeval run`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import string
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+tokenizers = pytest.importorskip("tokenizers")
+
+from execeval.cli import main  # noqa: E402
+
+
+def build_tiny_model(folder: Path) -> None:
+    """Every printable ASCII character is a token, so text round-trips exactly."""
+    chars = sorted(set(string.printable))
+    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2, **{c: i + 3 for i, c in enumerate(chars)}}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Split(
+        tokenizers.Regex(r"[\s\S]"), behavior="isolated")
+    tok.decoder = tokenizers.decoders.Fuse()
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
+    fast.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(vocab_size=len(vocab), n_positions=1024, n_embd=32,
+                                     n_layer=2, n_head=2, bos_token_id=1, eos_token_id=1,
+                                     pad_token_id=0)
+    transformers.GPT2LMHeadModel(config).save_pretrained(folder)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    build_tiny_model(folder)
+    return folder
+
+
+def test_tiny_random_model_end_to_end_with_logprobs(
+        tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "runs.sqlite"
+    args = ["run", "--dataset", "humaneval", "--model", f"hf:{tiny}", "--n", "3", "--limit", "2",
+            "--temperature", "0", "--max-tokens", "24", "--batch-size", "4", "--store",
+            str(store), "--results", str(tmp_path / "r.jsonl"), "--json", "--k", "1"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and summary["n_samples"] == 6
+    g = summary["generation"]
+    assert g["generated"] == 6 and g["prompt_style"] == "completion"
+    assert g["completion_tokens"] == sum(r["n_tokens"] for r in rows) > 0
+    assert set(summary["status_counts"]) <= {"passed", "failed", "error", "syntax_error",
+                                              "timeout", "memory", "crash"}
+
+    # log-probabilities are the model's own: recompute them with a forward pass
+    db = sqlite3.connect(store)
+    records = [json.loads(r) for (r,) in db.execute("SELECT record FROM generations")]
+    assert len(records) == 6
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny)
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny).eval()
+    from execeval.problems import load_dataset
+
+    problems = load_dataset("humaneval").problems
+    for rec in records:
+        prompt_ids = tokenizer(problems[rec["task_id"]].prompt, add_special_tokens=False).input_ids
+        new_ids = tokenizer(rec["text"], add_special_tokens=False).input_ids
+        assert rec["n_prompt_tokens"] == len(prompt_ids)
+        assert len(rec["logprobs"]) == rec["n_tokens"] == len(new_ids)
+        ids = torch.tensor([prompt_ids + new_ids])
+        with torch.no_grad():
+            logits = model(ids).logits[0, len(prompt_ids) - 1:-1]
+        expected = torch.log_softmax(logits.float(), -1)
+        want = expected.gather(-1, torch.tensor(new_ids)[:, None])[:, 0]
+        assert torch.allclose(torch.tensor(rec["logprobs"]), want, atol=1e-4)
+        # greedy: every token was the most likely one
+        assert (expected.argmax(-1) == torch.tensor(new_ids)).all()
+
+    # the same command again generates nothing
+    assert main(args) == 0
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert again["generation"]["generated"] == 0 and again["generation"]["reused"] == 6
+    assert again["pass_at_k"] == summary["pass_at_k"]
+
+
+def test_sampling_with_stop_strings_and_chat_needs_a_template(
+        tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["run", "--dataset", "humaneval", "--model", f"hf:{tiny}", "--n", "4", "--limit", "1",
+            "--temperature", "1.0", "--seed", "7", "--max-tokens", "40", "--stop", "e",
+            "--store", str(tmp_path / "s.sqlite"), "--results", str(tmp_path / "r.jsonl")]
+    assert main(args) == 0
+    rows = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert len(rows) == 4
+    for r in rows:  # a stop string ends a sample early; the completion never contains it
+        assert "e" not in r["completion"]
+        assert r["finish_reason"] in ("stop", "length")
+        if r["finish_reason"] == "length":
+            assert r["n_tokens"] == 40
+    capsys.readouterr()
+    chat = [*args[:-4], "--prompt-style", "chat", "--store", str(tmp_path / "c.sqlite")]
+    assert main(chat) == 2
+    assert "no chat template" in capsys.readouterr().err
