@@ -190,7 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from execeval.problems import load_dataset
     from execeval.sandbox import Limits, default_sandbox
 
-    dataset = load_dataset(args.dataset, args.data, args.problems)
+    dataset = load_dataset(args.dataset, args.data, args.problems, split=args.split,
+                           challenge_tests=args.challenge_tests)
     task_ids = select_tasks(dataset, args.tasks, args.limit)
     temperature = args.temperature if args.temperature is not None else (
         0.0 if args.n == 1 else 0.8)
@@ -263,6 +264,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox_check(args: argparse.Namespace) -> int:
+    from execeval.sandbox import Limits
+    from execeval.sandbox.probe import print_check
+
+    return print_check(Limits(timeout=args.timeout, memory_mb=args.memory))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="execeval", description=__doc__)
     parser.add_argument("--version", action="version", version=f"execeval {__version__}")
@@ -291,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="PATH")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("sandbox", help="the sandbox that runs programs")
+    sandbox_sub = p.add_subparsers(dest="sandbox_command", required=True)
+    p = sandbox_sub.add_parser("check", help="report which protections are active here")
+    p.add_argument("--timeout", type=positive_float, default=3.0)
+    p.add_argument("--memory", type=positive_int, default=2048, help="memory limit in MiB")
+    p.set_defaults(handler=cmd_sandbox_check)
     return parser
 
 

@@ -28,7 +28,10 @@ class Limits:
     memory_mb: int = 2048         # address space (RLIMIT_AS)
     max_open_files: int = 64      # RLIMIT_NOFILE
     max_file_mb: int = 16         # RLIMIT_FSIZE: largest file it may write
-    max_reply_mb: int = 16        # largest value it may hand back
+    max_reply_mb: int = 16        # largest value it may hand back (and printed output)
+    max_processes: int = 32       # RLIMIT_NPROC of its own uid (per run under a user namespace)
+    max_scratch_mb: int = 64      # its private /tmp working directory (a tmpfs)
+    time_factor: float = 4.0      # calibrated timeout: max(timeout, factor x reference time)
 
     @property
     def cpu_seconds(self) -> int:
@@ -177,11 +180,29 @@ class Sandbox(Protocol):
 
     limits: Limits
 
-    def start(self) -> Execution: ...
+    def start(self, limits: Limits | None = None) -> Execution: ...  # None: self.limits
     def close(self) -> None: ...
 
 
-def default_sandbox(limits: Limits) -> Sandbox:
-    from execeval.sandbox.process import SubprocessSandbox
+class _WithLimits:
+    """A view of a sandbox whose executions run under other limits (a calibrated timeout)."""
 
-    return SubprocessSandbox(limits)
+    def __init__(self, base: Sandbox, limits: Limits):
+        self.base, self.limits = base, limits
+
+    def start(self, limits: Limits | None = None) -> Execution:
+        return self.base.start(limits or self.limits)
+
+    def close(self) -> None:
+        """The base sandbox belongs to its creator."""
+
+
+def with_limits(sandbox: Sandbox, limits: Limits) -> Sandbox:
+    return sandbox if limits == sandbox.limits else _WithLimits(sandbox, limits)
+
+
+def default_sandbox(limits: Limits) -> Sandbox:
+    """The zygote sandbox: warm, contained by whatever the kernel allows (docs/sandbox.md)."""
+    from execeval.sandbox.warm import ZygoteSandbox
+
+    return ZygoteSandbox(limits)

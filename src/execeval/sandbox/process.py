@@ -59,20 +59,21 @@ class SubprocessSandbox:
     def __init__(self, limits: Limits):
         self.limits = limits
 
-    def start(self) -> Execution:
+    def start(self, limits: Limits | None = None) -> Execution:
+        limits = limits or self.limits
         scratch = tempfile.mkdtemp(prefix="execeval-")
         popen = subprocess.Popen(
             [sys.executable, "-I", "-m", "execeval.sandbox.child"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=scratch, env=dict(CLEAN_ENV, HOME=scratch, TMPDIR=scratch),
             start_new_session=True, close_fds=True,
-            preexec_fn=lambda: apply_rlimits(self.limits),
+            preexec_fn=lambda: apply_rlimits(limits),
         )
         assert popen.stdin is not None and popen.stdout is not None
         wfd, rfd = os.dup(popen.stdin.fileno()), os.dup(popen.stdout.fileno())
         popen.stdin.close()
         popen.stdout.close()
-        return Execution(_Popen(popen, scratch), rfd, wfd, self.limits)
+        return Execution(_Popen(popen, scratch), rfd, wfd, limits)
 
     def close(self) -> None:
         """Nothing long-lived to stop."""

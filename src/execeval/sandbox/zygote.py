@@ -1,0 +1,158 @@
+"""The zygote: a small, warm process that forks one confined child per execution.
+
+Started once per run by `ZygoteSandbox` (as `python -I -m execeval.sandbox.zygote`), it
+imports the modules programs commonly use, enters the sandbox's namespaces and private
+root (jail.enter), and then serves the trusted side over a unix socket: each request
+forks a child that is confined (jail.confine) and then runs `child.serve`. The reply
+carries the child's pipes, a status pipe (its exit status is written there when it is
+reaped) and a pidfd for killing it, as SCM_RIGHTS. The zygote never runs a program
+itself; when the trusted side goes away it kills every child and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+from typing import Any
+
+from execeval.sandbox import child, codec, jail
+
+PRELOAD = ("array", "bisect", "collections", "copy", "dataclasses", "datetime", "decimal",
+           "enum", "fractions", "functools", "hashlib", "heapq", "itertools", "json", "math",
+           "operator", "random", "re", "statistics", "string", "sys", "threading", "time",
+           "typing", "unicodedata", "queue", "textwrap", "cmath", "numbers", "abc", "io",
+           "struct", "copyreg", "weakref", "contextlib", "traceback", "zlib", "base64",
+           "binascii", "calendar", "locale", "_strptime")  # not numpy: it slows every fork
+MAX_SLOTS = 4096
+STATUS = struct.Struct("i")
+
+
+def preload() -> None:
+    """Import what programs commonly use, so children start warm (and can, after the uid
+    drop, use modules whose files they could not read)."""
+    for name in PRELOAD:
+        with contextlib.suppress(Exception):
+            __import__(name)
+    codec.to_plain(0)
+
+
+class Zygote:
+    def __init__(self, sock: socket.socket, world: jail.World):
+        self.sock = sock
+        self.world = world
+        self.children: dict[int, tuple[int, int, str | None]] = {}  # pid -> status_w, slot, scratch
+        self.free_slots = list(range(MAX_SLOTS - 1, -1, -1))
+
+    def spawn(self, request: dict[str, Any]) -> None:
+        limits = jail.ChildLimits(**request["limits"])
+        if not self.free_slots:
+            self.sock.send(json.dumps({"error": "too many executions"}).encode())
+            return
+        slot = self.free_slots.pop()
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        status_r, status_w = os.pipe()
+        scratch = None
+        if not self.world.mount_namespace:
+            scratch = tempfile.mkdtemp(prefix="execeval-")
+        if self.world.pid_namespace:
+            jail.new_pid_namespace(self.world)
+        pid = os.fork()
+        if pid == 0:
+            self._run_child(limits, slot, scratch, (to_child_r, from_child_w))
+        for fd in (to_child_r, from_child_w):
+            os.close(fd)
+        self.children[pid] = (status_w, slot, scratch)
+        pidfd = os.pidfd_open(pid)
+        try:
+            socket.send_fds(self.sock, [json.dumps({"pid": pid}).encode()],
+                            [to_child_w, from_child_r, status_r, pidfd])
+        finally:
+            for fd in (to_child_w, from_child_r, status_r, pidfd):
+                os.close(fd)
+
+    def _run_child(self, limits: jail.ChildLimits, slot: int, scratch: str | None,
+                   fds: tuple[int, int]) -> None:
+        code = 0
+        try:
+            self.sock.close()
+            rfd, wfd = jail.confine(self.world, limits, slot, scratch, fds)
+        except BaseException:
+            os._exit(120)  # confinement failed: never run the program unconfined
+        try:
+            child.serve(rfd, wfd)
+        except BaseException:
+            code = 1
+        os._exit(code)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            entry = self.children.pop(pid, None)
+            if entry is None:
+                continue
+            status_w, slot, scratch = entry
+            if not self.world.pid_namespace:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)  # its session; a setsid'd grandchild escapes
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            code = os.waitstatus_to_exitcode(status)
+            with contextlib.suppress(OSError):
+                os.write(status_w, STATUS.pack(code))
+            os.close(status_w)
+            self.free_slots.append(slot)
+
+    def serve(self) -> None:
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ)
+        sel.register(wake_r, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, _ in sel.select():
+                    if key.fileobj == wake_r:
+                        os.read(wake_r, 4096)
+                        self.reap()
+                        continue
+                    data = self.sock.recv(65536)
+                    if not data:
+                        return
+                    self.spawn(json.loads(data))
+        finally:
+            for pid in list(self.children):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def run(root: str, sock: socket.socket) -> None:
+    """Become the zygote. No PDEATHSIG: it follows the spawning thread; EOF on the socket
+    (the trusted side has gone) ends us instead."""
+    preload()
+    world = jail.enter(root)
+    sock.send(json.dumps(world.report()).encode())
+    Zygote(sock, world).serve()
+
+
+def main() -> None:
+    run(json.loads(sys.argv[1])["root"], socket.socket(fileno=int(sys.argv[2])))
+
+
+if __name__ == "__main__":
+    main()
