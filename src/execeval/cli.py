@@ -93,8 +93,8 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
                    help="seconds per HTTP request before it is retried")
     p.add_argument("--retries", type=int, default=6,
                    help="retries per request on 429, 5xx and timeouts (backoff)")
-    p.add_argument("--batch-size", type=positive_int, default=16,
-                   help="sequences per batch (hf, vllm)")
+    p.add_argument("--batch-size", type=positive_int,
+                   help="sequences per batch (hf: 16, vllm: 256)")
 
 
 def open_store(args: argparse.Namespace) -> Any:

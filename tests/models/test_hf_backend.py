@@ -5,34 +5,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import string
 from pathlib import Path
 
 import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
-tokenizers = pytest.importorskip("tokenizers")
+pytest.importorskip("tokenizers")
+
+from tiny_model import build_tiny_model  # noqa: E402
 
 from execeval.cli import main  # noqa: E402
-
-
-def build_tiny_model(folder: Path) -> None:
-    """Every printable ASCII character is a token, so text round-trips exactly."""
-    chars = sorted(set(string.printable))
-    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2, **{c: i + 3 for i, c in enumerate(chars)}}
-    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = tokenizers.pre_tokenizers.Split(
-        tokenizers.Regex(r"[\s\S]"), behavior="isolated")
-    tok.decoder = tokenizers.decoders.Fuse()
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
-    fast.save_pretrained(folder)
-    torch.manual_seed(0)
-    config = transformers.GPT2Config(vocab_size=len(vocab), n_positions=1024, n_embd=32,
-                                     n_layer=2, n_head=2, bos_token_id=1, eos_token_id=1,
-                                     pad_token_id=0)
-    transformers.GPT2LMHeadModel(config).save_pretrained(folder)
 
 
 @pytest.fixture(scope="module")

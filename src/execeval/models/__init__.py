@@ -38,7 +38,7 @@ class Backend:
     concurrency: int = 8      # openai: requests in flight
     timeout: float = 120.0    # openai: seconds per request
     retries: int = 6          # openai: retries per request (429, 5xx, timeouts)
-    batch_size: int = 16      # hf, vllm: sequences per batch
+    batch_size: int | None = None  # hf, vllm: sequences per batch (default 16, 256)
     seed: int | None = None   # vllm: the engine's seed
 
 

@@ -3,7 +3,9 @@
 Needs the [hf] extra (transformers, torch), imported only when this backend is used.
 Requests are packed into batches of `batch_size` sequences (prompts left-padded);
 log-probabilities are those of the model itself (log-softmax of the raw logits at
-temperature 1) for each sampled token, as vLLM and OpenAI report them.
+temperature 1) for each sampled token, as vLLM and OpenAI report them. transformers keeps
+every step's logits until the batch ends (batch x max tokens x vocabulary): lower
+--batch-size for large vocabularies and long generations.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from execeval.models.base import Generation, Request, Settings, file_fingerprint
 
 
 class HFModel:
-    def __init__(self, path: str, *, batch_size: int = 16, device: str | None = None):
+    def __init__(self, path: str, *, batch_size: int | None = None, device: str | None = None):
         try:
             import torch
             import transformers
@@ -38,8 +40,8 @@ class HFModel:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.chat = getattr(self.tokenizer, "chat_template", None) is not None
-        self.request_size = batch_size
-        self.batch_size = batch_size
+        self.batch_size = batch_size or 16
+        self.request_size = self.batch_size
 
     def fingerprint(self) -> str:
         return f"hf:{file_fingerprint(self.path)}"
@@ -85,8 +87,10 @@ class HFModel:
         seconds = round(time.monotonic() - start, 4)
         width = enc["input_ids"].shape[1]
         new = out.sequences[:, width:]
-        logits = torch.stack(out.logits, dim=1).float()  # [batch, steps, vocab]
-        chosen = torch.log_softmax(logits, dim=-1).gather(-1, new.unsqueeze(-1)).squeeze(-1)
+        # one step at a time: stacking every step's logits would double the memory they hold
+        chosen = torch.stack([
+            torch.log_softmax(step.float(), dim=-1).gather(-1, new[:, j:j + 1]).squeeze(-1)
+            for j, step in enumerate(out.logits)], dim=1)
         ends = self.end_ids()
         prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
         results: list[list[Generation]] = []

@@ -34,7 +34,7 @@ def sampled_logprobs(token_ids: list[int], logprobs: Any) -> list[float] | None:
 
 
 class VLLMModel:
-    def __init__(self, path: str, *, batch_size: int = 512, seed: int | None = None):
+    def __init__(self, path: str, *, batch_size: int | None = None, seed: int | None = None):
         try:
             import vllm
         except ImportError:
@@ -45,8 +45,8 @@ class VLLMModel:
         self.llm = vllm.LLM(model=path, seed=seed or 0)
         self.tokenizer = self.llm.get_tokenizer()
         self.chat = getattr(self.tokenizer, "chat_template", None) is not None
-        self.batch_size = batch_size
-        self.request_size = batch_size
+        self.batch_size = batch_size or 256  # the engine schedules a batch as one
+        self.request_size = self.batch_size
 
     def fingerprint(self) -> str:
         return f"vllm:{file_fingerprint(self.path)}"
