@@ -166,10 +166,12 @@ def enter(root: str) -> World:
             linux.unshare(flags)
             world.privilege = "root"
         else:
-            linux.unshare(flags | linux.CLONE_NEWUSER)
+            linux.prctl(linux.PR_SET_DUMPABLE, 1)  # else /proc/self/uid_map is root's after setuid
+            linux.unshare(flags | linux.CLONE_NEWUSER | linux.CLONE_NEWPID)
             _write("/proc/self/setgroups", "deny")
             _write("/proc/self/uid_map", f"{uid} {uid} 1")
             _write("/proc/self/gid_map", f"{gid} {gid} 1")
+            _become_pid_one()
             world.privilege = "user-namespace"
             names.insert(0, "user")
         world.namespaces = names
@@ -190,6 +192,16 @@ def enter(root: str) -> World:
     if world.filter is None:
         world.problems.append("seccomp: syscall table unknown on this architecture")
     return world
+
+
+def _become_pid_one() -> None:
+    """Continue as pid 1 of a PID namespace our user namespace owns: only there may we
+    later create one per child (setns back to the host's would need real privilege)."""
+    pid = os.fork()
+    if pid:
+        _, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _probe_pid_namespace(world: World) -> bool:
