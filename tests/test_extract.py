@@ -98,3 +98,16 @@ def test_unparseable_and_no_code() -> None:
 def test_never_raises_on_odd_text(text: str) -> None:
     for chat in (True, False):
         extract(P0, text, chat=chat, stop=HUMANEVAL_STOP)
+
+
+def test_without_an_entry_point_only_definitions_stay() -> None:
+    from dataclasses import replace
+
+    mbpp_like = replace(P0, entry_point=None, code_prefix="", prompt="Write a function.")
+    raw = ("```python\nimport re\nLIMIT = 3\n\ndef f(x):\n    return x\n\n"
+           "assert f(1) == 1\nprint(f(2))\nfor i in range(3):\n    f(i)\n"
+           "if __name__ == '__main__':\n    f(0)\n```")
+    ex = extract(mbpp_like, raw, chat=True)
+    assert ex.method == "fenced+sanitized"
+    assert [type(n).__name__ for n in ast.parse(ex.program).body] == [
+        "Import", "Assign", "FunctionDef"]

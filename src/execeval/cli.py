@@ -84,7 +84,8 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="sampling seed (per-request seeds derive from it)")
     p.add_argument("--prompt-style", choices=("completion", "chat"),
                    help="default: chat for chat endpoints and tokenizers with a chat template")
-    p.add_argument("--shots", type=int, default=0, help="few-shot examples (default 0)")
+    p.add_argument("--shots", type=int, help="few-shot examples (default: the benchmark's "
+                   "standard: 3 for MBPP's paper prompt, else 0)")
     p.add_argument("--tasks", metavar="IDS", help="comma-separated task ids to run")
     p.add_argument("--limit", type=positive_int, help="only the first N selected tasks")
     p.add_argument("--concurrency", type=positive_int, default=8,

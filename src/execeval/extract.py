@@ -98,6 +98,11 @@ def from_chat(problem: Problem, text: str, stop: tuple[str, ...], steps: list[st
         if context:
             steps.append("context")
             code = context + code
+    elif not entry and parses(code):
+        kept = keep_definitions(code)
+        if kept.strip() != code.strip():
+            steps.append("sanitized")
+        code = kept
     return Extracted(code, "+".join(steps), empty=False, parseable=parses(code), stopped=stopped)
 
 
@@ -174,6 +179,16 @@ def keep_entry_point(code: str, entry: str) -> str:
             if isinstance(node, ast.Import | ast.ImportFrom) or id(node) in needed]
     parts = dict.fromkeys(source_of(code, node) for node in keep)  # one line, two statements
     return "\n\n".join(parts) + "\n"
+
+
+def keep_definitions(code: str) -> str:
+    """With no entry point to follow (MBPP): imports, definitions and assignments stay;
+    top-level calls, asserts, loops and `if __name__ == "__main__":` blocks go."""
+    kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+             ast.Assign, ast.AnnAssign)
+    keep = [node for node in ast.parse(code).body if isinstance(node, kinds)]
+    parts = dict.fromkeys(source_of(code, node) for node in keep)
+    return "\n\n".join(parts) + "\n" if parts else ""
 
 
 def prompt_context(problem: Problem, code: str) -> str:

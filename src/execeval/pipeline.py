@@ -41,11 +41,11 @@ class Plan:
     prompts: dict[str, Prompt]
     settings: Settings
     style: str
-    shots: int
+    shots: int | None
 
 
-def plan(dataset: Dataset, task_ids: Sequence[str], settings: Settings, style: str, shots: int,
-         stop: tuple[str, ...] | None) -> Plan:
+def plan(dataset: Dataset, task_ids: Sequence[str], settings: Settings, style: str,
+         shots: int | None, stop: tuple[str, ...] | None) -> Plan:
     """`stop=None` takes the template's standard stops (HumanEval's for completion prompts)."""
     prompts = build_prompts(dataset, task_ids, style, shots)
     if stop is None:

@@ -102,3 +102,20 @@ def test_keys_come_from_env_or_config_and_openai_keys_stay_with_openai(
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(UserError, match="OPENAI_API_KEY"):
         api_key(None)
+
+
+MBPP_FILE = Path(__file__).resolve().parents[3] / "shared" / "data" / "mbpp" / "mbpp.jsonl"
+
+
+@pytest.mark.skipif(not MBPP_FILE.exists(), reason="needs ../shared/data/mbpp")
+def test_mbpp_prompts_follow_the_paper() -> None:
+    mbpp = load_dataset("mbpp", str(MBPP_FILE))
+    p = next(iter(mbpp.problems.values()))
+    paper = build_prompt(mbpp, p, "completion")  # the paper's setting: 3 shots
+    assert paper.template == "mbpp-paper-3shot" and paper.stop == ("[DONE]",)
+    assert paper.text.count("[BEGIN]") == 4 and paper.text.endswith("[BEGIN]\n")
+    zero = build_prompt(mbpp, p, "completion", shots=0)
+    assert zero.text.count("[BEGIN]") == 1
+    chat = build_prompt(mbpp, p, "chat", shots=3)
+    assert [r for r, _ in chat.messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+    assert "[BEGIN]" not in chat.messages[-1][1] and p.metadata["text"] in chat.messages[-1][1]

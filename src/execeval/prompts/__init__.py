@@ -40,8 +40,13 @@ class Prompt:
         return [{"role": r, "content": c} for r, c in self.messages]
 
 
-def is_mbpp(dataset: Dataset) -> bool:
+def is_mbpp(dataset: Dataset) -> bool:  # mbpp, mbpp+ (sanitized), ...
     return dataset.name.lower().startswith("mbpp")
+
+
+def has_mbpp_fields(problem: Problem) -> bool:
+    """The paper's task text and shown tests (MBPP as published; MBPP+ rows lack them)."""
+    return "text" in problem.metadata and "tests_shown" in problem.metadata
 
 
 def shot_examples(dataset: Dataset, problem: Problem, shots: int) -> list[Problem]:
@@ -53,7 +58,9 @@ def shot_examples(dataset: Dataset, problem: Problem, shots: int) -> list[Proble
     return others[:shots]
 
 
-def build_prompt(dataset: Dataset, problem: Problem, style: str, shots: int = 0) -> Prompt:
+def build_prompt(dataset: Dataset, problem: Problem, style: str,
+                 shots: int | None = None) -> Prompt:
+    """`shots=None` is the benchmark's standard: MBPP's paper prompt has 3, others none."""
     from execeval.prompts import chat, completion
 
     if style not in STYLES:
@@ -64,5 +71,5 @@ def build_prompt(dataset: Dataset, problem: Problem, style: str, shots: int = 0)
 
 
 def build_prompts(dataset: Dataset, task_ids: Sequence[str], style: str,
-                  shots: int = 0) -> dict[str, Prompt]:
+                  shots: int | None = None) -> dict[str, Prompt]:
     return {t: build_prompt(dataset, dataset.problems[t], style, shots) for t in task_ids}
