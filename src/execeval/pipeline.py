@@ -53,9 +53,10 @@ def plan(dataset: Dataset, task_ids: Sequence[str], settings: Settings, style: s
     return Plan(dataset, list(task_ids), prompts, replace(settings, stop=tuple(stop)), style, shots)
 
 
-def generation_key(model: Model, settings: Settings, prompt: Prompt) -> str:
+def generation_key(fingerprint: str, settings: Settings, prompt: Prompt) -> str:
+    """The address of a prompt's stored samples: which weights, which settings, which prompt."""
     h = hashlib.sha256()
-    for part in (model.fingerprint(), settings.key(), prompt.key()):
+    for part in (fingerprint, settings.key(), prompt.key()):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
@@ -95,15 +96,16 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
     """Generate what is missing, grade what is new, and record the run."""
     ds, settings, limits = p.dataset, p.settings, sandbox.limits
     template = next(iter(p.prompts.values())).template if p.prompts else ""
+    fingerprint = model.fingerprint()
     config = {"harness": __version__, "judge": JUDGE_VERSION, "extraction": EXTRACTION_VERSION,
               "limits": asdict(limits), "ks": list(ks), "model": model.spec,
-              "model_fingerprint": model.fingerprint(), "settings": settings.as_dict(),
+              "model_fingerprint": fingerprint, "settings": settings.as_dict(),
               "prompt_style": p.style, "template": template, "shots": p.shots, **(config or {})}
     run_id = hashlib.sha256(json.dumps(["run", ds.hash, config, p.task_ids],
                                        sort_keys=True).encode()).hexdigest()[:12]
     new = store.begin_run(run_id, "run", (ds.name, ds.version, ds.hash), config, [])
 
-    gen_keys = {t: generation_key(model, settings, p.prompts[t]) for t in p.task_ids}
+    gen_keys = {t: generation_key(fingerprint, settings, p.prompts[t]) for t in p.task_ids}
     stored: list[list[Generation]] = []
     requests: list[Request] = []
     for t in p.task_ids:
@@ -139,7 +141,7 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
     slots: dict[tuple[str, int], Slot] = {}
     verdicts: dict[str, Verdict] = {}
     pending: set[str] = set()
-    reused = Counter[str]()  # verdicts found in the store
+    reused = [0]  # verdicts found in the store
     total = len(p.task_ids) * settings.n
 
     with progress_bars({"generating": n_new, "grading": total}) as bars:
@@ -157,7 +159,7 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
                 found = store.get_verdicts([key])
                 if found:
                     verdicts.update(found)
-                    reused["verdicts"] += 1
+                    reused[0] += 1
                     bars["grading"](1)
                     continue
                 pending.add(key)
@@ -207,7 +209,7 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
                                    for (t, i), r in zip(order, rows, strict=True)])
     store.finish_run(run_id, summary)
     results = [result_row(r, v) for r, v in zip(rows, ordered, strict=True)]
-    return RunResult(run_id, not new, reused["verdicts"], results, summary)
+    return RunResult(run_id, not new, reused[0], results, summary)
 
 
 def sample_row(s: Slot) -> dict[str, Any]:
