@@ -53,6 +53,10 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="humaneval", help="benchmark name (default humaneval)")
     p.add_argument("--data", help="local copy of the dataset's published file")
     p.add_argument("--problems", metavar="FILE", help="a problem file in HumanEval's JSONL schema")
+    p.add_argument("--split", help="MBPP split: test (default: tasks 11-510), prompt, "
+                   "validation, train or all")
+    p.add_argument("--challenge-tests", action="store_true",
+                   help="MBPP: add each task's challenge_test_list to its tests")
 
 
 def add_grading_args(p: argparse.ArgumentParser) -> None:
@@ -147,6 +151,16 @@ def print_summary(s: dict[str, Any], resumed: bool = False, cached: int = 0) -> 
     table.add_row("fraction correct", f"{s['fraction_correct']:.4f}")
     for status, n in s["status_counts"].items():
         table.add_row(f"status {status}", str(n))
+    for k, v in s.get("base_pass_at_k", {}).items():  # EvalPlus: pass_at_k above is plus
+        table.add_row(f"base pass@{k}", f"{v:.4f}")
+    if "n_pass_base_fail_plus" in s:
+        table.add_row("pass base, fail plus", str(s["n_pass_base_fail_plus"]))
+    if "strict_accuracy" in s:  # APPS
+        table.add_row("strict accuracy", f"{s['strict_accuracy']:.4f}")
+        table.add_row("test case average", f"{s['test_case_average']:.4f}")
+        for level, m in s.get("by_difficulty", {}).items():
+            table.add_row(f"  {level} ({m['n_problems']})", f"strict {m['strict_accuracy']:.4f}, "
+                          f"tests {m['test_case_average']:.4f}")
     console.print(table)
     if s["n_problems"] < s["n_problems_total"]:
         console.print(f"note: the samples cover {s['n_problems']} of {s['n_problems_total']} "
@@ -165,7 +179,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from execeval.problems import load_dataset
     from execeval.samples import read_samples
 
-    dataset = load_dataset(args.dataset, args.data, args.problems)
+    dataset = load_dataset(args.dataset, args.data, args.problems, split=args.split,
+                           challenge_tests=args.challenge_tests)
     samples = read_samples(args.samples, dataset)
     return grade_and_report(args, dataset, samples, "evaluate",
                             {"samples": os.path.abspath(args.samples)})
@@ -289,6 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_args(p)
     add_grading_args(p)
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("validate", help="grade every reference solution; list those that fail")
+    p.add_argument("name", metavar="DATASET", help="benchmark name (see --dataset)")
+    add_dataset_args(p)
+    add_grading_args(p)
+    p.set_defaults(handler=lambda a: __import__("execeval.validate").validate.cmd_validate(a))
 
     p = sub.add_parser("runs", help="list stored runs")
     p.add_argument("--store", metavar="PATH")

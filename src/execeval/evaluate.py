@@ -171,3 +171,5 @@ def result_row(row: dict[str, Any], v: Verdict) -> dict[str, Any]:
     """The input fields plus the verdict; verdict fields win over same-named inputs."""
     return {**row, "passed": v.passed, "status": v.status, "detail": v.detail, **v.extra}
 
+
+from execeval.judge import summaries as _summaries  # noqa: E402,F401  (registers summary extensions)

@@ -149,7 +149,9 @@ def test_ctrl_c_keeps_generations_and_the_rerun_completes_them(
         server.delay = 0.25
         args = common(server, env, "--model", f"openai:fake@{server.url}", "--limit", "12",
                       "--concurrency", "1")
-        proc = subprocess.Popen([sys.executable, "-m", "execeval.cli", *args], env=os.environ,
+        # the client's debug log prints every request: the key must still not show
+        proc = subprocess.Popen([sys.executable, "-m", "execeval.cli", *args],
+                                env=dict(os.environ, OPENAI_LOG="debug"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(lambda: stored_generations(env / "runs.sqlite") >= 3, 60)
@@ -159,6 +161,7 @@ def test_ctrl_c_keeps_generations_and_the_rerun_completes_them(
             proc.kill()
         assert proc.returncode == 130, err
         assert "run the same command again to resume" in err
+        assert "DEBUG" in err and KEY not in err
         kept = stored_generations(env / "runs.sqlite")
         assert 3 <= kept < 12
         served_before = len(server.served)
