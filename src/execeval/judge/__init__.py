@@ -58,4 +58,10 @@ def grade(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
                    round(time.monotonic() - start, 4), verdict.extra)
 
 
-from execeval.judge import check as _check  # noqa: E402,F401  (registers graders)
+# importing the grader modules registers their graders
+from execeval.judge import apps as _apps  # noqa: E402,F401
+from execeval.judge import asserts as _asserts  # noqa: E402,F401
+from execeval.judge import check as _check  # noqa: E402,F401
+from execeval.judge import evalplus as _evalplus  # noqa: E402,F401
+from execeval.judge import io as _io  # noqa: E402,F401
+from execeval.judge import mathqa as _mathqa  # noqa: E402,F401

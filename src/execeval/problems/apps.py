@@ -1,0 +1,92 @@
+"""APPS (Hendrycks et al. 2021): competitive-programming problems with many tests each.
+
+Rows as published (codeparrot/apps, or JSONL with the same fields): `problem_id`,
+`difficulty`, `question`, `starter_code`, `input_output` (a JSON string with `inputs`,
+`outputs` and, for call-based problems, `fn_name`), and optionally `solutions` (a JSON
+string list: the first one is the reference). The prompt is the APPS paper's
+("QUESTION:", the question, the starter code, the format, "ANSWER:").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from execeval.errors import UserError
+from execeval.problems.model import Dataset, Problem
+from execeval.problems.sources import field, file_digest, hub_rows, read_file_rows
+
+HUB = "codeparrot/apps"
+
+
+def _json_field(row: dict[str, Any], name: str, where: str) -> Any:
+    value = row.get(name)
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as e:
+            raise UserError(f"{where}: field '{name}' is not valid JSON ({e.msg})") from None
+    return value
+
+
+def apps_prompt(question: str, starter: str, call_based: bool) -> str:
+    """The APPS paper's prompt for one problem."""
+    text = "\nQUESTION:\n" + question
+    if starter:
+        text += "\n" + starter
+    text += "\nUse Call-Based format" if call_based else "\nUse Standard Input format"
+    return text + "\nANSWER:\n"
+
+
+def problem_from_row(row: dict[str, Any], source: object, line: int | None) -> Problem | None:
+    """A Problem, or None for a row without tests (APPS's training split has some)."""
+    where = f"{source}:{line}" if line else f"{source} (problem {row.get('problem_id')!r})"
+    if "problem_id" not in row:
+        raise UserError(f"{where}: field 'problem_id' is missing")
+    question = field(source, line, row, "question", str)
+    io = _json_field(row, "input_output", where)
+    if io is None:
+        return None
+    if not isinstance(io, dict) or not isinstance(io.get("inputs"), list) \
+            or not isinstance(io.get("outputs"), list):
+        raise UserError(f"{where}: input_output needs lists 'inputs' and 'outputs'")
+    if len(io["inputs"]) != len(io["outputs"]):
+        raise UserError(f"{where}: input_output has {len(io['inputs'])} inputs but "
+                        f"{len(io['outputs'])} outputs")
+    fn_name = io.get("fn_name") or None
+    starter = row.get("starter_code") or ""
+    solutions = _json_field(row, "solutions", where) or []
+    reference = solutions[0] if isinstance(solutions, list) and solutions else ""
+    return Problem(
+        task_id=f"APPS/{row['problem_id']}",
+        prompt=apps_prompt(question, starter, fn_name is not None),
+        entry_point=fn_name,
+        grader="apps",
+        tests={"fn_name": fn_name, "inputs": io["inputs"], "outputs": io["outputs"]},
+        reference=reference,
+        metadata={"difficulty": row.get("difficulty") or "unknown", "starter_code": starter,
+                  "n_tests": len(io["inputs"])},
+    )
+
+
+def load(name: str, data: Path | None) -> Dataset:
+    """APPS test problems from --data (JSONL rows) or the hub's test split."""
+    if data is not None:
+        rows, source, version = read_file_rows(data), str(data), f"sha256:{file_digest(data)}"
+    else:
+        rows, version = hub_rows(HUB, "all", ("test",), name)
+        source = version
+    problems: dict[str, Problem] = {}
+    for line, row in rows:
+        p = problem_from_row(row, source, line)
+        if p is None:
+            continue
+        if p.task_id in problems:
+            raise UserError(f"{source}: duplicate problem_id {p.task_id!r}")
+        problems[p.task_id] = p
+    if not problems:
+        raise UserError(f"{source}: no APPS problems with tests in file")
+    return Dataset(name=name, version=version, problems=problems, source=source)

@@ -1,0 +1,24 @@
+"""A real sandbox for grader tests: a fresh interpreter per program, real rlimits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from execeval.sandbox import Limits, Sandbox
+from execeval.sandbox.process import SubprocessSandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    box = SubprocessSandbox(Limits(timeout=3.0))
+    yield box
+    box.close()
+
+
+@pytest.fixture(autouse=True)
+def oracle_cache(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """EvalPlus oracles go to a fresh cache, never the user's."""
+    monkeypatch.setenv("EXECEVAL_CACHE", str(tmp_path_factory.mktemp("cache")))
