@@ -4,6 +4,7 @@ tokenizer of our own, saved with save_pretrained, run through `execeval run`."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -88,3 +89,29 @@ def test_sampling_with_stop_strings_and_chat_needs_a_template(
     chat = [*args[:-4], "--prompt-style", "chat", "--store", str(tmp_path / "c.sqlite")]
     assert main(chat) == 2
     assert "no chat template" in capsys.readouterr().err
+
+
+def test_a_tokenizer_with_a_chat_template_gets_chat_prompts(
+        tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "chatty"
+    shutil.copytree(tiny, folder)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
+                               "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
+    tokenizer.save_pretrained(folder)
+    store = tmp_path / "s.sqlite"
+    assert main(["run", "--dataset", "humaneval", "--model", f"hf:{folder}", "--limit", "1",
+                 "--max-tokens", "8", "--store", str(store), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["generation"]["prompt_style"] == "chat"
+    assert summary["generation"]["settings"]["stop"] == []  # chat prompts stop at EOS only
+    (record,) = [json.loads(r) for (r,) in sqlite3.connect(store).execute(
+        "SELECT record FROM generations")]
+    from execeval.problems import load_dataset
+    from execeval.prompts import build_prompt
+
+    he = load_dataset("humaneval")
+    messages = build_prompt(he, he.problems["HumanEval/0"], "chat").chat_messages()
+    rendered = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    assert rendered.startswith("system: You are an expert Python programmer")
+    assert record["n_prompt_tokens"] == len(rendered)  # one token per character

@@ -69,7 +69,9 @@ class HFModel:
     def run_batch(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:
         torch = self.torch
         texts = [self.prompt_text(r) for r in batch for _ in range(r.count)]
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        # a chat template writes its own BOS; a completion prompt gets the tokenizer's
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+                             add_special_tokens=batch[0].prompt.style != "chat")
         enc = {k: v.to(self.device) for k, v in enc.items()}
         if batch[0].seed is not None:
             torch.manual_seed(batch[0].seed)

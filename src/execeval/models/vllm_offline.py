@@ -51,12 +51,17 @@ class VLLMModel:
     def fingerprint(self) -> str:
         return f"vllm:{file_fingerprint(self.path)}"
 
-    def prompt_text(self, r: Request) -> str:
+    def engine_prompt(self, r: Request) -> Any:
+        """Text for completion prompts; token ids for chat, whose template writes its own
+        BOS (text would get a second one from the engine's tokenizer)."""
         if r.prompt.style != "chat":
             return r.prompt.text
-        text: str = self.tokenizer.apply_chat_template(r.prompt.chat_messages(), tokenize=False,
-                                                       add_generation_prompt=True)
-        return text
+        if not self.chat:
+            raise UserError(f"{self.spec}: the tokenizer has no chat template; use "
+                            "--prompt-style completion")
+        ids = self.tokenizer.apply_chat_template(r.prompt.chat_messages(), tokenize=True,
+                                                 add_generation_prompt=True)
+        return {"prompt_token_ids": list(ids)}
 
     def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
         batch: list[Request] = []
@@ -72,7 +77,8 @@ class VLLMModel:
         params = [self.vllm.SamplingParams(**sampling_kwargs(settings, r.count, r.seed))
                   for r in batch]
         start = time.monotonic()
-        outputs = self.llm.generate([self.prompt_text(r) for r in batch], params, use_tqdm=False)
+        outputs = self.llm.generate([self.engine_prompt(r) for r in batch], params,
+                                    use_tqdm=False)
         seconds = round(time.monotonic() - start, 4)
         results = []
         for r, out in zip(batch, outputs, strict=True):
