@@ -100,14 +100,18 @@ def test_never_raises_on_odd_text(text: str) -> None:
         extract(P0, text, chat=chat, stop=HUMANEVAL_STOP)
 
 
-def test_without_an_entry_point_only_definitions_stay() -> None:
+def test_mbpp_entry_point_comes_from_the_shown_tests_and_scripts_stay_whole() -> None:
     from dataclasses import replace
 
-    mbpp_like = replace(P0, entry_point=None, code_prefix="", prompt="Write a function.")
-    raw = ("```python\nimport re\nLIMIT = 3\n\ndef f(x):\n    return x\n\n"
-           "assert f(1) == 1\nprint(f(2))\nfor i in range(3):\n    f(i)\n"
-           "if __name__ == '__main__':\n    f(0)\n```")
+    raw = ("```python\nimport re\nLIMIT = 3\n\ndef f(x):\n    return helper(x)\n\n"
+           "def helper(x):\n    return x\n\ndef unused():\n    pass\n\n"
+           "assert f(1) == 1\nprint(f(2))\nif __name__ == '__main__':\n    f(0)\n```")
+    mbpp_like = replace(P0, entry_point=None, code_prefix="", prompt="Write f.",
+                        metadata={"tests_shown": ["assert f(1) == 1", "assert f(2) == 2"]})
     ex = extract(mbpp_like, raw, chat=True)
     assert ex.method == "fenced+sanitized"
-    assert [type(n).__name__ for n in ast.parse(ex.program).body] == [
-        "Import", "Assign", "FunctionDef"]
+    assert [getattr(n, "name", type(n).__name__) for n in ast.parse(ex.program).body] == [
+        "Import", "f", "helper"]
+    script = replace(P0, entry_point=None, code_prefix="", prompt="Read n, print n+1.")
+    kept = extract(script, "```python\nn = int(input())\nprint(n + 1)\n```", chat=True)
+    assert kept.method == "fenced" and kept.program == "n = int(input())\nprint(n + 1)\n"

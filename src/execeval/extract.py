@@ -78,11 +78,12 @@ def from_chat(problem: Problem, text: str, stop: tuple[str, ...], steps: list[st
     text, stopped = truncate_at_stop(text, stop)
     if stopped:
         steps.append("stop")
-    code, how = find_code(text, problem.entry_point)
+    code, how = find_code(text, problem.entry_point or tested_function(problem))
     steps.insert(0, how)
     if not code.strip():
         return Extracted("", "+".join(steps), empty=True, parseable=True, stopped=stopped)
-    entry = problem.entry_point
+    # a script (APPS) has no function to follow: it is kept whole
+    entry = problem.entry_point or tested_function(problem)
     if entry and not defines(code, entry) and code[:1] in " \t" and problem.code_prefix:
         # the model answered with the function body only: continue the prompt with it
         steps.append("body")
@@ -98,11 +99,6 @@ def from_chat(problem: Problem, text: str, stop: tuple[str, ...], steps: list[st
         if context:
             steps.append("context")
             code = context + code
-    elif not entry and parses(code):
-        kept = keep_definitions(code)
-        if kept.strip() != code.strip():
-            steps.append("sanitized")
-        code = kept
     return Extracted(code, "+".join(steps), empty=False, parseable=parses(code), stopped=stopped)
 
 
@@ -181,14 +177,16 @@ def keep_entry_point(code: str, entry: str) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def keep_definitions(code: str) -> str:
-    """With no entry point to follow (MBPP): imports, definitions and assignments stay;
-    top-level calls, asserts, loops and `if __name__ == "__main__":` blocks go."""
-    kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-             ast.Assign, ast.AnnAssign)
-    keep = [node for node in ast.parse(code).body if isinstance(node, kinds)]
-    parts = dict.fromkeys(source_of(code, node) for node in keep)
-    return "\n\n".join(parts) + "\n" if parts else ""
+def tested_function(problem: Problem) -> str | None:
+    """The function a problem's shown asserts call (MBPP names no entry point): the first
+    name called in the first `assert`."""
+    tests = problem.metadata.get("tests_shown") or []
+    if not tests or not isinstance(tests[0], str) or not parses(tests[0]):
+        return None
+    for node in ast.walk(ast.parse(tests[0])):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return node.func.id
+    return None
 
 
 def prompt_context(problem: Problem, code: str) -> str:

@@ -119,3 +119,14 @@ def test_mbpp_prompts_follow_the_paper() -> None:
     chat = build_prompt(mbpp, p, "chat", shots=3)
     assert [r for r, _ in chat.messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
     assert "[BEGIN]" not in chat.messages[-1][1] and p.metadata["text"] in chat.messages[-1][1]
+
+
+APPS_FILE = MBPP_FILE.parents[1] / "apps" / "apps_test_10.jsonl"
+
+
+@pytest.mark.skipif(not APPS_FILE.exists(), reason="needs ../shared/data/apps")
+def test_script_prompts_get_no_function_stops() -> None:
+    apps = load_dataset("apps", str(APPS_FILE))
+    p = next(iter(apps.problems.values()))
+    assert build_prompt(apps, p, "completion").stop == ()
+    assert build_prompt(HE, HE.problems["HumanEval/0"], "completion").stop == HUMANEVAL_STOP

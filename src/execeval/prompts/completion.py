@@ -29,5 +29,7 @@ def build(dataset: Dataset, problem: Problem, shots: int | None) -> Prompt:
     k = shots or 0
     examples = [ex.reference.rstrip() + "\n\n\n" for ex in shot_examples(dataset, problem, k)]
     template = TEMPLATE if not k else f"{TEMPLATE}-{k}shot"
+    # HumanEval's stops end a function; a text prompt (APPS) is answered by a whole script
+    code_prompt = bool(problem.code_prefix) and problem.code_prefix == problem.prompt
     return Prompt("completion", template, text="".join(examples) + problem.prompt,
-                  stop=HUMANEVAL_STOP)
+                  stop=HUMANEVAL_STOP if code_prompt else ())
