@@ -92,6 +92,8 @@ def test_raising_n_generates_only_the_new_samples(
     (["--model", "reference", "--tasks", "HumanEval/999"], "unknown task"),
     (["--model", "samples:/nonexistent.jsonl"], "cannot read"),
     (["--model", "hf:/nonexistent-model-dir"], "hf:"),
+    (["--model", "reference", "--temperature", "-1"], "--temperature must be"),
+    (["--model", "reference", "--top-p", "1.5"], "--top-p in"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:

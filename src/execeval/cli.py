@@ -211,6 +211,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     task_ids = select_tasks(dataset, args.tasks, args.limit)
     temperature = args.temperature if args.temperature is not None else (
         0.0 if args.n == 1 else 0.8)
+    if temperature < 0 or not 0 < args.top_p <= 1:
+        raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
     settings = Settings(n=args.n, temperature=temperature, top_p=args.top_p,
                         max_tokens=args.max_tokens, seed=args.seed)
     stop = () if args.no_stop else (tuple(args.stop) if args.stop else None)
