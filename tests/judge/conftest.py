@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 
 import pytest
@@ -20,5 +21,8 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture(autouse=True)
 def oracle_cache(tmp_path_factory: pytest.TempPathFactory,
                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """EvalPlus oracles go to a fresh cache, never the user's."""
+    """EvalPlus oracles go to a fresh cache, never the user's, and are computed afresh."""
+    from execeval.judge import oracle
+
     monkeypatch.setenv("EXECEVAL_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setattr(oracle, "_memory", OrderedDict())

@@ -29,10 +29,16 @@ BATCH_INPUTS = 128       # inputs per request to the sandbox
 BATCH_REF_SECONDS = 0.25  # ... or fewer, once the reference needed this long for them
 MAP_FN = "__execeval_map__"
 # Defined next to the program, in the sandbox: answers a batch of inputs in one request.
+# For EvalPlus's "not None" tasks (their answers are regex match objects, which are not
+# plain data) a non-bool answer is sent as `answer is not None`, which is all EvalPlus
+# compares; a program could as well return that bool itself, so nothing is given away.
 MAP_SHIM = f"""
-def {MAP_FN}(name, batch):
+def {MAP_FN}(name, batch, not_none):
     fn = globals()[name]
-    return [fn(*args) for args in batch]
+    outs = [fn(*args) for args in batch]
+    if not_none:
+        outs = [o if isinstance(o, bool) else o is not None for o in outs]
+    return outs
 """
 
 # EvalPlus's special oracles (tasks whose published answer is not the only right one)
@@ -145,6 +151,7 @@ def check_inputs(session: Session, problem: Problem, inputs: list[Any], expected
     assert problem.entry_point
     flavour, atol = problem.tests["flavour"], float(problem.tests["atol"])
     entry_point = problem.entry_point
+    not_none = flavour == "mbpp" and entry_point in MBPP_NOT_NONE
     for span in batches(ref_times, [isinstance(e, Digest) for e in expected]):
         budget = max(timeout, TIME_FACTOR * sum(ref_times[i] for i in span))
         if isinstance(expected[span[0]], Digest):  # a huge output: compared by digest
@@ -154,7 +161,8 @@ def check_inputs(session: Session, problem: Problem, inputs: list[Any], expected
                 return False, f"input {span[0]}: a wrong (large) output"
             continue
         batch = [inputs[i] for i in span]
-        outs = session.run(lambda ex, b=batch: ex.call(MAP_FN, (entry_point, b)), budget)
+        outs = session.run(lambda ex, b=batch: ex.call(MAP_FN, (entry_point, b, not_none)),
+                           budget)
         if not isinstance(outs, list) or len(outs) != len(span):
             raise ProgramFailure("error", "the program answered a batch with the wrong shape")
         for i, out in zip(span, outs, strict=True):

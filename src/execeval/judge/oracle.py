@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,8 @@ def cache_dir() -> Path:
     return Path(base) / "execeval"
 
 
-_memory: dict[str, Oracle] = {}
+MEMORY_PROBLEMS = 32  # oracles kept in memory (most recently used); the rest stay on disk
+_memory: OrderedDict[str, Oracle] = OrderedDict()
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -116,6 +118,7 @@ def expected_outputs(key: str, code: str, entry_point: str, base: list[Any], plu
         lock = _locks.setdefault(key, threading.Lock())
     with lock:
         if key in _memory:
+            _memory.move_to_end(key)
             return _memory[key]
         path = cache_dir() / "oracle" / f"{key}-v{ORACLE_VERSION}.json.gz"
         oracle = _read_cache(path)
@@ -123,6 +126,8 @@ def expected_outputs(key: str, code: str, entry_point: str, base: list[Any], plu
             oracle = _compute(code, entry_point, base, plus, output_not_none)
             _write_cache(path, oracle)
         _memory[key] = oracle
+        while len(_memory) > MEMORY_PROBLEMS:
+            _memory.popitem(last=False)
         return oracle
 
 
