@@ -115,3 +115,9 @@ def test_mbpp_entry_point_comes_from_the_shown_tests_and_scripts_stay_whole() ->
     script = replace(P0, entry_point=None, code_prefix="", prompt="Read n, print n+1.")
     kept = extract(script, "```python\nn = int(input())\nprint(n + 1)\n```", chat=True)
     assert kept.method == "fenced" and kept.program == "n = int(input())\nprint(n + 1)\n"
+
+
+def test_a_clean_whole_answer_is_kept_as_is() -> None:
+    code = P0.prompt + "    return False\n"
+    ex = extract(P0, f"```python\n{code}```", chat=True)
+    assert ex.method == "fenced" and ex.program == code

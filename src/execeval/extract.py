@@ -92,9 +92,9 @@ def from_chat(problem: Problem, text: str, stop: tuple[str, ...], steps: list[st
                          stopped=stopped)
     if entry and parses(code) and defines(code, entry):
         kept = keep_entry_point(code, entry)
-        if kept.strip() != code.strip():
+        if kept is not None:
             steps.append("sanitized")
-        code = kept
+            code = kept
         context = prompt_context(problem, code)
         if context:
             steps.append("context")
@@ -156,9 +156,9 @@ def top_level_names(tree: ast.Module) -> dict[str, ast.stmt]:
     return names
 
 
-def keep_entry_point(code: str, entry: str) -> str:
+def keep_entry_point(code: str, entry: str) -> str | None:
     """Imports, the entry point and the top-level definitions it reaches; tests, prints and
-    `if __name__ == "__main__":` blocks go."""
+    `if __name__ == "__main__":` blocks go. None when nothing would go (code kept as is)."""
     tree = ast.parse(code)
     names = top_level_names(tree)
     needed: set[int] = set()
@@ -173,6 +173,8 @@ def keep_entry_point(code: str, entry: str) -> str:
                 todo.append(names[n.id])
     keep = [node for node in tree.body
             if isinstance(node, ast.Import | ast.ImportFrom) or id(node) in needed]
+    if len(keep) == len(tree.body):
+        return None
     parts = dict.fromkeys(source_of(code, node) for node in keep)  # one line, two statements
     return "\n\n".join(parts) + "\n"
 
@@ -190,18 +192,22 @@ def tested_function(problem: Problem) -> str | None:
 
 
 def prompt_context(problem: Problem, code: str) -> str:
-    """Imports and helper definitions of a code prompt that the answer relies on but left
-    out (HumanEval/38's `encode_cyclic`, `from typing import List`)."""
+    """Imports and helper definitions of a code prompt that the answer left out
+    (HumanEval/38's `encode_cyclic`, `from typing import List`)."""
     prefix = problem.code_prefix
     if not prefix or not parses(prefix) or not parses(code):
         return ""
     tree = ast.parse(prefix)
-    have = top_level_names(ast.parse(code))
+    answer = ast.parse(code)
+    have = top_level_names(answer)
+    imported = {ast.dump(n) for n in answer.body if isinstance(n, ast.Import | ast.ImportFrom)}
     parts = []
     for node in tree.body:
         helper = (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
                   and node.name != problem.entry_point and node.name not in have)
-        if helper or isinstance(node, ast.Import | ast.ImportFrom):
+        missing_import = (isinstance(node, ast.Import | ast.ImportFrom)
+                          and ast.dump(node) not in imported)
+        if helper or missing_import:
             parts.append(node)
     if not parts:
         return ""
