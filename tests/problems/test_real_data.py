@@ -1,0 +1,56 @@
+"""The loaders on the real published files in ../shared/data (skipped where absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from execeval.judge import grade
+from execeval.problems import load_dataset
+from execeval.prompts import mbpp as mbpp_prompt
+from execeval.sandbox import Limits
+from execeval.sandbox.process import SubprocessSandbox
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not here")
+
+
+def test_mbpp_full_and_splits() -> None:
+    path = str(SHARED / "mbpp" / "mbpp.jsonl")
+    assert len(load_dataset("mbpp", path, split="all").problems) == 974
+    test = load_dataset("mbpp", path)
+    assert len(test.problems) == 500
+    assert (next(iter(test.problems)), list(test.problems)[-1]) == ("Mbpp/11", "Mbpp/510")
+    assert len(load_dataset("mbpp", path, split="train").problems) == 374
+    p = test.problems["Mbpp/11"]
+    assert p.prompt.count("[DONE]") == 3 and p.prompt.endswith("[BEGIN]\n")
+    assert "Write a function to find the similar elements from the given two tuple lists." \
+        in mbpp_prompt.prompt(p, shots=3)
+
+
+def test_mbpp_sanitized_and_plus_and_humaneval_plus() -> None:
+    assert len(load_dataset("mbpp-sanitized", str(SHARED / "mbpp" / "sanitized-mbpp.json"),
+                            split="all").problems) == 427
+    mbpp_plus = load_dataset("mbpp-plus", str(SHARED / "evalplus" / "MbppPlus-v0.2.0.jsonl.gz"))
+    assert len(mbpp_plus.problems) == 378
+    he_plus = load_dataset("humaneval-plus",
+                           str(SHARED / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"))
+    assert len(he_plus.problems) == 164
+    assert sum(len(p.tests["plus_input"]) for p in he_plus.problems.values()) == 122_683
+
+
+def test_apps_slice_and_a_few_mbpp_references_pass() -> None:
+    apps = load_dataset("apps", str(SHARED / "apps" / "apps_test_10.jsonl"))
+    assert len(apps.problems) == 10
+    levels = sorted(p.metadata["difficulty"] for p in apps.problems.values())
+    assert levels.count("introductory") == 3 and levels.count("competition") == 2
+    box = SubprocessSandbox(Limits())
+    add = apps.problems["APPS/4245"]
+    program = ("a, b = map(int, input().split())\nn, k = 1, 0\nwhile n < b:\n"
+               "    n, k = n + a - 1, k + 1\nprint(k)\n")
+    v = grade(add, program, box)
+    assert v.passed and v.extra["tests_total"] == 14
+    mbpp = load_dataset("mbpp", str(SHARED / "mbpp" / "mbpp.jsonl"))
+    for task in ("Mbpp/11", "Mbpp/12", "Mbpp/17"):
+        assert grade(mbpp.problems[task], mbpp.problems[task].reference, box).passed
