@@ -17,6 +17,7 @@ ADD = Problem(
           "    assert candidate(-1, 1) == 0\n    assert candidate(20, 22) == 42\n",
     reference="    return a + b\n")
 FAST = Limits(timeout=1.0, memory_mb=1024)
+SPARES = 2  # children the zygote keeps forked and waiting
 
 
 def run(sandbox: ZygoteSandbox, program: str, problem: Problem = ADD) -> Verdict:
@@ -44,13 +45,19 @@ def descendants(pid: int) -> set[int]:
 
 
 def executions_of(sandbox: ZygoteSandbox) -> set[int]:
-    """Live processes started for executions: the zygote's descendants. (Under a user
-    namespace the process we started is a stub whose only child is the zygote.)"""
+    """Live processes started for executions that have ended: every descendant of the
+    zygote except the spares it keeps ready (its direct children, at most SPARES of them,
+    which have run nothing). Under a user namespace the process we started is a stub
+    whose only child is the zygote."""
     assert sandbox._proc is not None
-    below = descendants(sandbox._proc.pid)
+    zygote = sandbox._proc.pid
+    below = descendants(zygote)
     if sandbox.report.get("privilege") == "user-namespace":
-        below -= {p for p in below if _parent(p) == sandbox._proc.pid}
-    return below
+        stub_children = {p for p in below if _parent(p) == zygote}
+        below -= stub_children
+        zygote = next(iter(stub_children), zygote)
+    direct = {p for p in below if _parent(p) == zygote}
+    return below if len(direct) > SPARES else below - direct
 
 
 def _parent(pid: int) -> int:

