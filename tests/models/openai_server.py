@@ -29,6 +29,7 @@ class FakeOpenAI:
         self.slow_seconds = slow_seconds
         self.fail_after: int | None = None  # answer 400 once this many requests succeeded
         self.delay = 0.0  # seconds before every successful answer (a slow model)
+        self.refuse_logprobs = False  # answer 400 to requests that ask for logprobs
         self.lock = threading.Lock()
         self.attempts: Counter[str] = Counter()
         self.served: list[str] = []  # markers of every choice sent in a 200 response
@@ -97,6 +98,10 @@ class FakeOpenAI:
             fault = script[attempt] if attempt < len(script) else None
             if fault is None and self.fail_after is not None and self.ok_requests >= self.fail_after:
                 fault = 400
+            if fault is None and self.refuse_logprobs and body.get("logprobs") is not None:
+                self.statuses["refused logprobs"] += 1
+                return 400, {"error": {"message": "logprobs are not supported",
+                                       "type": "invalid_request_error"}}, 0
             self.statuses[fault or 200] += 1
             if fault in (429, 500, 400):
                 return int(fault), {"error": {"message": f"scripted {fault}",
@@ -117,15 +122,17 @@ class FakeOpenAI:
                 cuts = [text.find(s) for s in stop if s in text]
                 text = text[:min(cuts)] if cuts else text
             words = text.split(" ")
+            wants = body.get("logprobs") is not None and body["logprobs"] is not False  # if asked
             if chat:
                 lp: Any = {"content": [{"token": w, "logprob": -0.25, "bytes": None,
                                         "top_logprobs": []} for w in words]}
                 choice = {"index": i, "message": {"role": "assistant", "content": text},
-                          "finish_reason": "stop", "logprobs": lp}
+                          "finish_reason": "stop", "logprobs": lp if wants else None}
             else:
                 lp = {"tokens": words, "token_logprobs": [-0.25] * len(words),
                       "text_offset": [0] * len(words), "top_logprobs": None}
-                choice = {"index": i, "text": text, "finish_reason": "stop", "logprobs": lp}
+                choice = {"index": i, "text": text, "finish_reason": "stop",
+                          "logprobs": lp if wants else None}
             choices.append(choice)
         choices.reverse()  # servers need not keep index order
         usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": 7 * len(choices),

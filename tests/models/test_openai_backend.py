@@ -188,3 +188,15 @@ def test_grading_overlaps_generation(env: Path, capsys: pytest.CaptureFixture[st
     assert first_verdict < last_generation - 0.5
     g = s["generation"]
     assert g["grading_tail_seconds"] < g["generation_seconds"]
+
+
+def test_a_server_without_logprobs_is_asked_again_without(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOpenAI(DATASET, KEY, faults=False) as server:
+        server.refuse_logprobs = True
+        code, s, output = run_cli(common(server, env, "--model", f"openai:fake@{server.url}",
+                                         "--limit", "3", "--concurrency", "1"), capsys)
+    assert code == 0, output
+    assert server.statuses["refused logprobs"] == 1  # asked once, then never again
+    rows = read_rows(env)
+    assert all(r["sum_logprob"] is None for r in rows) and s["status_counts"] == {"passed": 3}
