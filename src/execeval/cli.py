@@ -308,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("validate", help="grade every reference solution; list those that fail")
-    p.add_argument("name", metavar="DATASET", help="benchmark name (see --dataset)")
+    p.add_argument("name", metavar="DATASET", nargs="?",
+                   help="benchmark name (see --dataset); not needed with --problems")
     add_dataset_args(p)
     add_grading_args(p)
     p.set_defaults(handler=lambda a: __import__("execeval.validate").validate.cmd_validate(a))

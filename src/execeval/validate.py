@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from execeval.errors import UserError
 from execeval.evaluate import grade_all
 from execeval.judge import Verdict
 from execeval.problems.model import Dataset
@@ -62,6 +63,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from execeval.problems import load_dataset
     from execeval.sandbox import Limits, default_sandbox
 
+    if not args.name and not args.problems:
+        raise UserError("validate: name a dataset (e.g. mbpp) or give --problems FILE")
     dataset = load_dataset(args.name, args.data, args.problems, split=args.split,
                            challenge_tests=args.challenge_tests)
     sandbox = default_sandbox(Limits(timeout=args.timeout, memory_mb=args.memory))
