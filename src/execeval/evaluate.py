@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from execeval import __version__, metrics
-from execeval.judge import JUDGE_VERSION, Verdict, grade
+from execeval.judge import JUDGE_VERSION, Verdict
+from execeval.judge.timing import grade_calibrated, mark_rechecked, needs_recheck
 from execeval.problems.model import Dataset, Problem
 from execeval.progress import progress_bar
 from execeval.samples import Sample
@@ -48,7 +49,7 @@ class RunResult:
 def safe_grade(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     """A bug of ours becomes a flagged verdict (not cached), never a dead run."""
     try:
-        return grade(problem, program, sandbox)
+        return grade_calibrated(problem, program, sandbox)
     except Exception as e:
         return Verdict(False, "harness_error", f"{type(e).__name__}: {e}")
 
@@ -73,7 +74,8 @@ def grade_all(jobs: Mapping[str, tuple[Problem, str]] | Iterable[Job], sandbox: 
         return
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         todo = iter(jobs.items() if isinstance(jobs, Mapping) else jobs)
-        running: dict[Future[Verdict], str] = {}
+        running: dict[Future[Verdict], tuple[str, Problem, str]] = {}
+        rechecks: list[tuple[str, Problem, str]] = []  # timeouts: graded again, alone, at the end
         exhausted = False
         try:
             while True:
@@ -87,7 +89,8 @@ def grade_all(jobs: Mapping[str, tuple[Problem, str]] | Iterable[Job], sandbox: 
                         break
                     else:
                         key, (problem, program) = item
-                        running[pool.submit(safe_grade, problem, program, sandbox)] = key
+                        running[pool.submit(safe_grade, problem, program, sandbox)] = (
+                            key, problem, program)
                 if not running:
                     if exhausted:
                         break
@@ -95,8 +98,15 @@ def grade_all(jobs: Mapping[str, tuple[Problem, str]] | Iterable[Job], sandbox: 
                 done, _ = wait(running, timeout=0.05 if idle else None,
                                return_when=FIRST_COMPLETED)
                 for fut in done:
-                    on_verdict(running.pop(fut), fut.result())
+                    key, problem, program = running.pop(fut)
+                    if needs_recheck(verdict := fut.result()):
+                        rechecks.append((key, problem, program))
+                        continue
+                    on_verdict(key, verdict)
                     advance()
+            for key, problem, program in rechecks:  # the pool is idle now
+                on_verdict(key, mark_rechecked(safe_grade(problem, program, sandbox)))
+                advance()
         except BaseException:
             for fut in running:
                 fut.cancel()

@@ -45,10 +45,11 @@ class Limits:
 class ProgramFailure(BaseException):  # BaseException: a check's `except Exception` cannot swallow it
     """The program did not give an answer: it raised, timed out, died or sent junk."""
 
-    def __init__(self, status: str, detail: str):
+    def __init__(self, status: str, detail: str, cpu_seconds: float | None = None):
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
+        self.cpu_seconds = cpu_seconds  # CPU it used, for a timeout: was it starved?
 
 
 class Process(Protocol):
@@ -108,9 +109,9 @@ class Execution:
         candidate.__name__ = fn
         return candidate
 
-    def _fail(self, status: str, detail: str) -> ProgramFailure:
+    def _fail(self, status: str, detail: str, cpu: float | None = None) -> ProgramFailure:
         if self.failure is None:  # the first failure is the one that counts
-            self.failure = ProgramFailure(status, detail[:300])
+            self.failure = ProgramFailure(status, detail[:300], cpu)
         return self.failure
 
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -141,8 +142,11 @@ class Execution:
         while len(buf) < n:
             left = self.deadline - time.monotonic()
             if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
+                cpu = getattr(self.process, "cpu_seconds", lambda: None)()
                 self.process.kill()
-                raise self._fail("timeout", f"no answer within {self.limits.timeout:g}s")
+                used = f" (cpu {cpu:.2f}s)" if cpu is not None else ""
+                raise self._fail("timeout", f"no answer within {self.limits.timeout:g}s{used}",
+                                 cpu)
             chunk = os.read(self.rfd, n - len(buf))
             if not chunk:
                 raise self._died()

@@ -27,6 +27,7 @@ from execeval.sandbox import Execution, Limits, jail
 from execeval.sandbox.zygote import STATUS
 
 READY_TIMEOUT = 60.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -46,6 +47,17 @@ class _Child:
             data = os.read(self.status_fd, STATUS.size)
             self.status = STATUS.unpack(data)[0] if len(data) == STATUS.size else -9
         return self.status
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of the execution's main process (all its threads), from /proc."""
+        try:
+            with open(f"/proc/self/fdinfo/{self.pidfd}") as f:
+                pid = next(int(line.split()[1]) for line in f if line.startswith("Pid:"))
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except (OSError, StopIteration, ValueError, IndexError):
+            return None
 
     def kill(self) -> None:
         if self.pidfd < 0:

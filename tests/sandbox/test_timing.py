@@ -1,0 +1,66 @@
+"""Faithful timeouts: limits calibrated from the reference's time here, and a timeout that
+load may have caused is graded again, alone, before it counts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from sandbox_helpers import ADD
+
+from execeval.evaluate import grade_all
+from execeval.judge import Verdict
+from execeval.judge.timing import calibrated_limits, needs_recheck
+from execeval.sandbox import Limits
+from execeval.sandbox.warm import ZygoteSandbox
+
+SLOW_REFERENCE = replace(ADD, task_id="Toy/slow_add",
+                         reference="import time\ndef add(a, b):\n    time.sleep(0.4)\n"
+                                   "    return a + b\n")
+SLOWER = "import time\ndef add(a, b):\n    time.sleep(0.6)\n    return a + b\n"
+
+
+def grade_one(sandbox: ZygoteSandbox, problem: object, program: str) -> Verdict:
+    out: dict[str, Verdict] = {}
+    grade_all({"k": (problem, program)}, sandbox, 1, out.__setitem__)  # type: ignore[dict-item]
+    return out["k"]
+
+
+def test_limit_follows_the_reference_time_on_this_machine() -> None:
+    with ZygoteSandbox(Limits(timeout=0.5, time_factor=4.0)) as sb:
+        limits = calibrated_limits(SLOW_REFERENCE, sb)
+        assert 1.6 <= limits.timeout <= 10  # 4 x (0.4 s and the round trips)
+        assert calibrated_limits(ADD, sb).timeout == 0.5  # a fast reference: the floor
+        assert grade_one(sb, SLOW_REFERENCE, SLOWER).passed  # 0.6 s > 0.5 s floor, < 4 x ref
+    with ZygoteSandbox(Limits(timeout=0.5, time_factor=0.0)) as sb:  # calibration off
+        assert grade_one(sb, SLOW_REFERENCE, SLOWER).status == "timeout"
+
+
+def test_a_starved_timeout_is_rechecked_alone() -> None:
+    with ZygoteSandbox(Limits(timeout=0.5)) as sb:
+        start = time.monotonic()
+        verdict = grade_one(sb, ADD, "import time\ndef add(a, b):\n    time.sleep(5)\n")
+        assert verdict.status == "timeout" and "re-checked alone" in verdict.detail
+        assert time.monotonic() - start >= 1.0  # two runs of 0.5 s
+
+
+def test_only_timeouts_without_their_cpu_share_are_rechecked() -> None:
+    assert needs_recheck(Verdict(False, "timeout", "no answer within 3s (cpu 0.40s)"))
+    assert not needs_recheck(Verdict(False, "timeout", "no answer within 3s (cpu 2.95s)"))
+    assert needs_recheck(Verdict(False, "timeout", "killed by SIGKILL"))
+    assert not needs_recheck(Verdict(False, "failed", "assertion failed"))
+
+
+def test_statuses_tell_failures_apart() -> None:
+    programs = {
+        "timeout": "def add(a, b):\n    while True:\n        pass\n",
+        "memory": "def add(a, b):\n    return bytearray(2**40)\n",
+        "crash": "import os\ndef add(a, b):\n    os._exit(3)\n",
+        "failed": "def add(a, b):\n    return a - b\n",
+        "error": "def add(a, b):\n    return a / 0\n",
+        "syntax_error": "def add(a, b):\n    return (a +\n",
+        "passed": "def add(a, b):\n    return a + b\n",
+    }
+    with ZygoteSandbox(Limits(timeout=0.5)) as sb:
+        for status, program in programs.items():
+            assert grade_one(sb, ADD, program).status == status, status
