@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ADD_PROBLEM, last_json, write_jsonl
+from support import ADD_PROBLEM, last_json, write_jsonl
 
 N = 40
 
