@@ -289,6 +289,12 @@ def cmd_sandbox_check(args: argparse.Namespace) -> int:
     return print_check(Limits(timeout=args.timeout, memory_mb=args.memory))
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from execeval.validate import cmd_validate as validate
+
+    return validate(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="execeval", description=__doc__)
     parser.add_argument("--version", action="version", version=f"execeval {__version__}")
@@ -312,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="benchmark name (see --dataset); not needed with --problems")
     add_dataset_args(p)
     add_grading_args(p)
-    p.set_defaults(handler=lambda a: __import__("execeval.validate").validate.cmd_validate(a))
+    p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("runs", help="list stored runs")
     p.add_argument("--store", metavar="PATH")

@@ -75,20 +75,16 @@ def problem_from_task(task: dict[str, Any], shots: list[dict[str, Any]], split: 
     plan = plan_asserts(asserts, task["setup"], task["code"])
     if task["number"] in non_plain and not plan.in_sandbox_reason:
         plan = type(plan)((), (), "the reference returns a value that is not plain data")
-    metadata = {"text": task["text"], "tests_shown": list(task["tests"]), "mbpp_shots": shots,
-                "split": split}
-    problem = Problem(
+    return Problem(
         task_id=f"Mbpp/{task['number']}",
-        prompt="",
+        prompt=mbpp_prompt.build(task["text"], task["tests"], shots),  # the paper's 3-shot
         entry_point=None,
         grader="asserts",
         tests=plan.as_tests(task["setup"], asserts),
         reference=task["code"],
-        metadata=metadata,
+        metadata={"text": task["text"], "tests_shown": list(task["tests"]),
+                  "mbpp_shots": shots, "split": split},
     )
-    # the paper's 3-shot prompt is what a completion model sees
-    return Problem(problem.task_id, mbpp_prompt.prompt(problem, len(shots)), None, "asserts",
-                   problem.tests, problem.reference, "", metadata)
 
 
 def load(name: str, data: Path | None, *, split: str = "test",

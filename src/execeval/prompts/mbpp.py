@@ -29,15 +29,20 @@ def example_block(text: str, tests: Sequence[str], code: str) -> str:
     return task_block(text, tests) + f"{BEGIN}\n{code}\n{DONE}\n"
 
 
+def build(text: str, tests: Sequence[str], examples: Sequence[dict[str, Any]]) -> str:
+    """Solved `examples` ({text, tests, code}), then the task with an open [BEGIN]."""
+    parts = [example_block(e["text"], e["tests"], e["code"]) for e in examples]
+    parts.append(task_block(text, tests) + f"{BEGIN}\n")
+    return "".join(parts)
+
+
 def prompt(problem: Problem, shots: int = 3) -> str:
     """The prompt for one MBPP problem: `shots` solved examples (0-3), then the open task."""
     meta = problem.metadata
     examples: list[dict[str, Any]] = list(meta.get("mbpp_shots", []))[:shots]
     if len(examples) < shots:
         raise ValueError(f"{problem.task_id}: only {len(examples)} few-shot examples available")
-    parts = [example_block(e["text"], e["tests"], e["code"]) for e in examples]
-    parts.append(task_block(meta["text"], meta["tests_shown"]) + f"{BEGIN}\n")
-    return "".join(parts)
+    return build(meta["text"], meta["tests_shown"], examples)
 
 
 def extract_program(generation: str) -> str:
