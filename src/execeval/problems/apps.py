@@ -77,7 +77,7 @@ def load(name: str, data: Path | None) -> Dataset:
     if data is not None:
         rows, source, version = read_file_rows(data), str(data), f"sha256:{file_digest(data)}"
     else:
-        rows, version = hub_rows(HUB, "all", ("test",), name)
+        rows, version = hub_rows(HUB, None, ("test",), name, data_file="test.jsonl")
         source = version
     problems: dict[str, Problem] = {}
     for line, row in rows:

@@ -57,8 +57,11 @@ def field(path: object, line: int | None, row: dict[str, Any], name: str,
 
 
 def hub_rows(repo: str, config: str | None, splits: Sequence[str],
-             dataset: str) -> tuple[list[Row], str]:
-    """All rows of the named splits from the Hugging Face hub, and a version string."""
+             dataset: str, data_file: str | None = None) -> tuple[list[Row], str]:
+    """All rows of the named splits from the Hugging Face hub, and a version string.
+
+    `data_file`: read that JSON lines file of the repository instead of its loading
+    script (codeparrot/apps ships one, which recent `datasets` versions refuse to run)."""
     try:
         import datasets  # optional: pip install execeval[hub]
     except ImportError:
@@ -69,11 +72,14 @@ def hub_rows(repo: str, config: str | None, splits: Sequence[str],
     revision = ""
     try:
         for split in splits:
-            ds = datasets.load_dataset(repo, config, split=split)
+            ds = (datasets.load_dataset("json", data_files=f"hf://datasets/{repo}/{data_file}",
+                                        split="train")
+                  if data_file else datasets.load_dataset(repo, config, split=split))
             revision = revision or str(getattr(ds.info, "version", "") or "")
             rows.extend((None, dict(r)) for r in ds)
     except Exception as e:  # offline, unknown repo, hub error: all the user's to fix
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"dataset {dataset!r}: cannot load {repo} from the Hugging Face hub "
                         f"({first[:200]}); pass --data PATH to use a local copy") from None
-    return rows, f"hf:{repo}{'/' + config if config else ''}{'@' + revision if revision else ''}"
+    where = f"/{data_file}" if data_file else (f"/{config}" if config else "")
+    return rows, f"hf:{repo}{where}{'@' + revision if revision else ''}"
