@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ def hub_rows(repo: str, config: str | None, splits: Sequence[str],
                         f"fetch {repo} from the Hugging Face hub") from None
     rows: list[Row] = []
     revision = ""
+    # the hub client logs every network retry; the failure is reported below in one line
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     try:
         for split in splits:
             ds = (datasets.load_dataset("json", data_files=f"hf://datasets/{repo}/{data_file}",
