@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +20,14 @@ import numpy as np
 
 from execeval import metrics
 from execeval.judge import Verdict, failure_verdict, grader
-from execeval.judge.oracle import DIGEST_FN, DIGEST_SHIM, Digest, Oracle, expected_outputs
+from execeval.judge.oracle import (
+    DIGEST_FN,
+    DIGEST_SHIM,
+    MEMORY_PROBLEMS,
+    Digest,
+    Oracle,
+    expected_outputs,
+)
 from execeval.judge.session import Session
 from execeval.problems.model import Dataset, Problem
 from execeval.sandbox import Execution, ProgramFailure, Sandbox, codec
@@ -105,16 +113,20 @@ def output_matches(out: Any, exp: Any, args: list[Any], atol: float, flavour: st
         return False
 
 
-_decoded: dict[str, tuple[list[Any], list[Any]]] = {}
+_decoded: OrderedDict[str, tuple[list[Any], list[Any]]] = OrderedDict()
 _decoded_lock = threading.Lock()
 
 
 def inputs_of(problem: Problem) -> tuple[list[Any], list[Any]]:
-    """Decoded base and plus inputs, once per problem."""
+    """Decoded base and plus inputs, kept for the most recently graded problems."""
     with _decoded_lock:
-        if problem.hash not in _decoded:
+        if problem.hash in _decoded:
+            _decoded.move_to_end(problem.hash)
+        else:
             _decoded[problem.hash] = ([codec.from_plain(a) for a in problem.tests["base_input"]],
                                       [codec.from_plain(a) for a in problem.tests["plus_input"]])
+            while len(_decoded) > MEMORY_PROBLEMS:
+                _decoded.popitem(last=False)
         return _decoded[problem.hash]
 
 
