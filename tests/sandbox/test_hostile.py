@@ -223,12 +223,15 @@ def test_killing_its_parent_or_group_loses_nothing(hostile_sandbox: ZygoteSandbo
 
 
 def test_nothing_persists_between_executions(hostile_sandbox: ZygoteSandbox) -> None:
-    poison = ("import builtins, math, os, sys\nopen('/tmp/marker', 'w').write('x')\n"
+    poison = ("import builtins, math, os, sys, tempfile\n"
+              "try:\n    open('/tmp/marker', 'w').write('x')\nexcept OSError:\n    pass\n"
+              "open(os.path.join(tempfile.gettempdir(), 'marker1'), 'w').write('x')\n"
               "open('marker2', 'w').write('x')\nmath.sqrt = lambda x: 0\n"
               "builtins.sorted = None\nsys.modules['heapq'] = None\n"
               "os.environ['POISON'] = '1'\ndef add(a, b):\n    return a + b\n")
     assert run(hostile_sandbox, poison).passed
-    check = contained("import math, os, heapq\nreturn (os.path.exists('/tmp/marker') or "
+    check = contained("import math, os, heapq, tempfile\nreturn (os.path.exists('/tmp/marker') or "
+                      "os.path.exists(os.path.join(tempfile.gettempdir(), 'marker1')) or "
                       "os.path.exists('marker2') or math.sqrt(4) != 2 or sorted('ba') != ['a', 'b'] "
                       "or 'POISON' in os.environ or os.listdir('.'))")
     assert run(hostile_sandbox, check).passed

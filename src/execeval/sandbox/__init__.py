@@ -69,6 +69,7 @@ class Execution:
         self.deadline = time.monotonic() + limits.timeout
         self.failure: ProgramFailure | None = None
         self.closed = False
+        self._buffer = b""
 
     def exec_program(self, code: str, name: str = "__program__") -> None:
         """Run the program's top level; the clock starts here, not at interpreter start-up."""
@@ -138,8 +139,8 @@ class Execution:
         raise self._fail("error", f"{exc}: {msg}{at}" if msg else f"{exc}{at}")
 
     def _read(self, n: int) -> bytes:
-        buf = b""
-        while len(buf) < n:
+        """Exactly n bytes; reads ahead (one reply usually arrives in one read)."""
+        while len(self._buffer) < n:
             left = self.deadline - time.monotonic()
             if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
                 cpu = getattr(self.process, "cpu_seconds", lambda: None)()
@@ -147,11 +148,12 @@ class Execution:
                 used = f" (cpu {cpu:.2f}s)" if cpu is not None else ""
                 raise self._fail("timeout", f"no answer within {self.limits.timeout:g}s{used}",
                                  cpu)
-            chunk = os.read(self.rfd, n - len(buf))
+            chunk = os.read(self.rfd, max(n - len(self._buffer), 1 << 16))
             if not chunk:
                 raise self._died()
-            buf += chunk
-        return buf
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:n], self._buffer[n:]
+        return data
 
     def _died(self) -> ProgramFailure:
         status = self.process.exit_status(0.5)

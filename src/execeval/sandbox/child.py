@@ -21,16 +21,6 @@ from typing import Any
 from execeval.sandbox import codec
 
 
-def _read_exact(fd: int, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
-
-
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -100,14 +90,31 @@ def handle(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]
         return _error(e)
 
 
+class _Reader:
+    """Framed requests from a pipe, read ahead: one request usually takes one read."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buffer = fd, b""
+
+    def read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = os.read(self.fd, max(n - len(self.buffer), 1 << 16))
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+
 def serve(rfd: int, wfd: int) -> None:
     """Answer requests until the trusted side closes the pipe."""
     sys.set_int_max_str_digits(0)
     namespace: dict[str, Any] = {}
+    reader = _Reader(rfd)
     while True:
         try:
-            (size,) = codec.HEADER.unpack(_read_exact(rfd, codec.HEADER.size))
-            request = codec.loads(_read_exact(rfd, size))
+            (size,) = codec.HEADER.unpack(reader.read(codec.HEADER.size))
+            request = codec.loads(reader.read(size))
         except EOFError:
             return
         reply = handle(request, namespace)

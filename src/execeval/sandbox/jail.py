@@ -44,7 +44,8 @@ class World:
     namespaces: list[str] = field(default_factory=list)   # run-wide: mount net ipc uts user
     private_root: bool = False         # the host's files are not visible
     pid_namespace: bool = False        # per child
-    mount_namespace: bool = False      # per child: private tmpfs /tmp
+    mount_namespace: bool = False      # per child: a tmpfs of its own as /tmp (user namespace)
+    shared_tmp: bool = False           # root: per-uid 0700 scratch dirs in an unlistable /tmp
     uid_drop: bool = False             # per child: a uid of its own (root) / no capabilities
     seccomp: bool = False
     problems: list[str] = field(default_factory=list)
@@ -119,7 +120,9 @@ def _build_root(root: str, world: World) -> None:
         _hide_packages(root + p)
     for d in ("tmp", "proc"):
         os.makedirs(os.path.join(root, d), mode=0o755, exist_ok=True)
-    os.chmod(root + "/tmp", 0o755)
+    if world.privilege == "root":  # scratch dirs, one per execution, owned by its uid
+        linux.mount("tmpfs", root + "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+                    "size=1g,nr_inodes=65536,mode=0711")
     os.makedirs(root + "/.old", exist_ok=True)
     os.chdir(root)
     linux.pivot_root(".", ".old")
@@ -185,7 +188,8 @@ def enter(root: str) -> World:
             world.private_root = True
         except OSError as e:
             world.problems.append(f"private root failed ({e}): host files are visible")
-        world.mount_namespace = world.private_root
+        world.mount_namespace = world.private_root and world.privilege == "user-namespace"
+        world.shared_tmp = world.private_root and world.privilege == "root"
     world.uid_drop = world.privilege != "none"
     world.filter = seccomp.build_filter()
     world.seccomp = world.filter is not None
@@ -252,9 +256,9 @@ def confine(world: World, limits: ChildLimits, slot: int, scratch: str | None,
         linux.unshare(linux.CLONE_NEWNS)
         linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                     f"size={limits.max_scratch_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
-        os.chdir("/tmp")
-    elif scratch is not None:
-        os.chdir(scratch)
+        scratch = "/tmp"
+    assert scratch is not None
+    os.chdir(scratch)
     rfd, wfd = keep_fds
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(rfd, 100)
@@ -275,7 +279,7 @@ def confine(world: World, limits: ChildLimits, slot: int, scratch: str | None,
                         (resource.RLIMIT_NPROC, nproc)):
         resource.setrlimit(what, (value, value))
     os.environ.clear()
-    os.environ.update(CLEAN_ENV)
+    os.environ.update(CLEAN_ENV, HOME=scratch, TMPDIR=scratch)
     if world.privilege == "root":
         os.setgroups([])
         os.setresgid(gid, gid, gid)

@@ -18,7 +18,7 @@ PROBE = r'''
 import os, resource, socket
 
 def probe(secret_paths, write_paths):
-    out = {"uid": os.getuid(), "pid": os.getpid(), "cwd": os.getcwd(),
+    out = {"uid": os.getuid(), "pid": os.getpid(), "cwd": os.getcwd(), "tmp": [],
            "env": sorted(os.environ)}
     try:
         socket.create_connection(("1.1.1.1", 53), timeout=1).close()
@@ -32,6 +32,11 @@ def probe(secret_paths, write_paths):
             with open(os.path.join(d, ".execeval-probe"), "w"):
                 pass
             out["writable"].append(d)
+        except OSError:
+            pass
+    for d in ("/tmp", "/dev/shm"):
+        try:
+            out["tmp"] += os.listdir(d)
         except OSError:
             pass
     out["parent_visible"] = os.getppid() != 0  # 0: its parent is outside its PID namespace
@@ -102,9 +107,13 @@ def check(limits: Limits | None = None) -> tuple[list[tuple[str, bool, str]], di
                  else "session kill only: a setsid'd grandchild can outlive the execution"))
     rows.append(("harness unreachable", not seen["parent_visible"] and world["uid_drop"],
                  f"pid {seen['pid']}, uid {seen['uid']}"))
-    rows.append(("private scratch", world["mount_namespace"],
-                 "tmpfs per execution" if world["mount_namespace"]
-                 else "a temporary directory, removed afterwards"))
+    others = [n for n in seen["tmp"] if n != os.path.basename(seen["cwd"])]
+    rows.append(("private scratch", (world["mount_namespace"] or world["shared_tmp"])
+                 and not others,
+                 "a tmpfs per execution" if world["mount_namespace"] else
+                 "a 0700 directory per execution (its own uid) in an unlistable /tmp, removed "
+                 "afterwards" if world["shared_tmp"] else
+                 "a temporary directory on the host, removed afterwards"))
     rows.append(("seccomp", world["seccomp"], "ptrace, process_vm_*, namespaces, mounts, "
                  "keyrings, bpf, io_uring, SysV IPC, non-unix sockets refused"))
     r = seen["rlimits"]
@@ -112,7 +121,9 @@ def check(limits: Limits | None = None) -> tuple[list[tuple[str, bool, str]], di
                  f"wall {limits.timeout:g}s, cpu {r['RLIMIT_CPU']}s, memory "
                  f"{r['RLIMIT_AS'] // 2**20} MiB, processes {r['RLIMIT_NPROC']}, open files "
                  f"{r['RLIMIT_NOFILE']}, file size {r['RLIMIT_FSIZE'] // 2**20} MiB, scratch "
-                 f"{limits.max_scratch_mb} MiB, reply/output {limits.max_reply_mb} MiB"))
+                 + (f"{limits.max_scratch_mb} MiB" if world["mount_namespace"] else
+                    "1 GiB shared by the run" if world["shared_tmp"] else "unbounded")
+                 + f", reply/output {limits.max_reply_mb} MiB"))
     return rows, world
 
 

@@ -12,6 +12,7 @@ itself; when the trusted side goes away it kills every child and exits.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import selectors
@@ -32,6 +33,7 @@ PRELOAD = ("array", "bisect", "collections", "copy", "dataclasses", "datetime", 
            "struct", "copyreg", "weakref", "contextlib", "traceback", "zlib", "base64",
            "binascii", "calendar", "locale", "_strptime")  # not numpy: it slows every fork
 MAX_SLOTS = 4096
+SPARES = 4  # children kept forked and confined, waiting for a program
 STATUS = struct.Struct("i")
 
 
@@ -49,7 +51,7 @@ class Zygote:
     for their first request), so a start costs the trusted side one socket round trip. A
     spare has run nothing; it is handed out once and never reused."""
 
-    def __init__(self, sock: socket.socket, world: jail.World, spares: int = 2):
+    def __init__(self, sock: socket.socket, world: jail.World, spares: int = SPARES):
         self.sock = sock
         self.world = world
         self.children: dict[int, tuple[int, int, str | None]] = {}  # pid -> status_w, slot, scratch
@@ -64,7 +66,10 @@ class Zygote:
         from_child_r, from_child_w = os.pipe()
         status_r, status_w = os.pipe()
         scratch = None
-        if not self.world.mount_namespace:
+        if self.world.shared_tmp:
+            scratch = tempfile.mkdtemp(prefix="x", dir="/tmp")
+            os.chown(scratch, jail.UID_BASE + slot, jail.UID_BASE + slot)
+        elif not self.world.mount_namespace:
             scratch = tempfile.mkdtemp(prefix="execeval-")
         if self.world.pid_namespace:
             jail.new_pid_namespace(self.world)
@@ -184,6 +189,7 @@ def run(root: str, sock: socket.socket) -> None:
     (the trusted side has gone) ends us instead."""
     preload()
     world = jail.enter(root)
+    gc.freeze()  # children's collections never walk (and so never copy) the zygote's objects
     sock.send(json.dumps(world.report()).encode())
     Zygote(sock, world).serve()
 
