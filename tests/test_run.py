@@ -123,3 +123,23 @@ def test_secrets_never_reach_the_sandbox_store_or_results(
     assert s["status_counts"] == {"passed": 1}  # the program saw an environment without it
     for f in tmp_path.iterdir():
         assert secret.encode() not in f.read_bytes()
+
+
+def test_problems_selects_task_ids_or_loads_a_file(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "s.sqlite")
+    code, s, err = run(["run", "--model", "reference", "--problems", "HumanEval/3,7",
+                        "--store", store, "--json"], capsys)
+    assert code == 0, err
+    assert (s["n_samples"], s["n_problems"], s["n_problems_total"]) == (2, 2, 164)
+    code, _, err = run(["run", "--model", "reference", "--problems", "HumanEval/999",
+                        "--store", store], capsys)
+    assert code == 2 and "unknown task 'HumanEval/999' (not a file" in err
+    problem = {"task_id": "T/1", "prompt": "def one():\n", "entry_point": "one",
+               "canonical_solution": "    return 1\n",
+               "test": "def check(candidate):\n    assert candidate() == 1\n"}
+    path = write(tmp_path / "mine.jsonl", [problem])
+    code, s, err = run(["run", "--model", "reference", "--problems", str(path),
+                        "--store", store, "--json"], capsys)
+    assert code == 0, err
+    assert s["dataset"] == "file:mine.jsonl" and s["pass_at_k"]["1"] == 1.0

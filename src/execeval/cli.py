@@ -52,7 +52,9 @@ def positive_int(text: str) -> int:
 def add_dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="humaneval", help="benchmark name (default humaneval)")
     p.add_argument("--data", help="local copy of the dataset's published file")
-    p.add_argument("--problems", metavar="FILE", help="a problem file in HumanEval's JSONL schema")
+    p.add_argument("--problems", metavar="FILE|IDS",
+                   help="a problem file (JSONL, see docs/benchmarks.md); with `run`, "
+                   "alternatively comma-separated task ids to select")
     p.add_argument("--split", help="MBPP split: test (default: tasks 11-510), prompt, "
                    "validation, train or all")
     p.add_argument("--challenge-tests", action="store_true",
@@ -90,7 +92,8 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
                    help="default: chat for chat endpoints and tokenizers with a chat template")
     p.add_argument("--shots", type=int, help="few-shot examples (default: the benchmark's "
                    "standard: 3 for MBPP's paper prompt, else 0)")
-    p.add_argument("--tasks", metavar="IDS", help="comma-separated task ids to run")
+    p.add_argument("--tasks", metavar="IDS", help="comma-separated task ids to run "
+                   "(the same as --problems IDS)")
     p.add_argument("--limit", type=positive_int, help="only the first N selected tasks")
     p.add_argument("--concurrency", type=positive_int, default=8,
                    help="HTTP requests in flight (openai backends)")
@@ -194,7 +197,8 @@ def select_tasks(dataset: Any, tasks: str | None, limit: int | None) -> list[str
         for name in (t.strip() for t in tasks.split(",") if t.strip()):
             found = dataset.resolve(name)
             if found is None:
-                raise UserError(f"--tasks: unknown task {name!r} for dataset {dataset.name}")
+                raise UserError(f"--tasks/--problems: unknown task {name!r} (not a file, nor a "
+                                f"task of dataset {dataset.name})")
             ids.append(found)
         ids = list(dict.fromkeys(ids))
     return ids[:limit] if limit else ids
@@ -206,9 +210,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from execeval.problems import load_dataset
     from execeval.sandbox import Limits, default_sandbox
 
-    dataset = load_dataset(args.dataset, args.data, args.problems, split=args.split,
+    # --problems is a problem file when it names one, else a selection like --tasks
+    problems_file = args.problems if args.problems and Path(args.problems).is_file() else None
+    selection = args.tasks or (args.problems if problems_file is None else None)
+    dataset = load_dataset(args.dataset, args.data, problems_file, split=args.split,
                            challenge_tests=args.challenge_tests)
-    task_ids = select_tasks(dataset, args.tasks, args.limit)
+    task_ids = select_tasks(dataset, selection, args.limit)
     temperature = args.temperature if args.temperature is not None else (
         0.0 if args.n == 1 else 0.8)
     if temperature < 0 or not 0 < args.top_p <= 1:

@@ -23,10 +23,23 @@ def _compiled(source: str, filename: str) -> CodeType:
     return compile(source, filename, "exec")
 
 
+@lru_cache(maxsize=4096)
+def _prompt_code(prefix: str) -> CodeType:
+    """The prompt as code: HumanEval's end in a docstring and compile as they are; a user's
+    bare signature ("def f(x):") gets a `pass` body so its imports and helpers still load."""
+    try:
+        return compile(prefix, "<prompt>", "exec")
+    except SyntaxError:
+        try:
+            return compile(prefix.rstrip() + "\n    pass\n", "<prompt>", "exec")
+        except SyntaxError:
+            return compile("", "<prompt>", "exec")
+
+
 def trusted_namespace(problem: Problem) -> dict[str, Any]:
     """The prompt's definitions plus the test's `check`, fresh for every grading."""
     namespace: dict[str, Any] = {"__name__": "__trusted_test__"}
-    exec(_compiled(problem.code_prefix, "<prompt>"), namespace)
+    exec(_prompt_code(problem.code_prefix), namespace)
     exec(_compiled(problem.tests, "<test>"), namespace)
     return namespace
 
