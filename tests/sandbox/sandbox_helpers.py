@@ -8,7 +8,7 @@ import time
 
 from execeval.judge import Verdict, grade
 from execeval.problems.model import Problem
-from execeval.sandbox import Limits
+from execeval.sandbox import Limits, zygote
 from execeval.sandbox.warm import ZygoteSandbox
 
 ADD = Problem(
@@ -17,7 +17,7 @@ ADD = Problem(
           "    assert candidate(-1, 1) == 0\n    assert candidate(20, 22) == 42\n",
     reference="    return a + b\n")
 FAST = Limits(timeout=1.0, memory_mb=1024)
-SPARES = 2  # children the zygote keeps forked and waiting
+SPARES = zygote.SPARES  # children the zygote keeps forked and waiting
 
 
 def run(sandbox: ZygoteSandbox, program: str, problem: Problem = ADD) -> Verdict:
