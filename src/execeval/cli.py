@@ -133,10 +133,10 @@ def grade_and_report(args: argparse.Namespace, dataset: Any, samples: Sequence[A
 
 def report(args: argparse.Namespace, result: Any) -> int:
     """The end of `evaluate` and `run`: results file, table, and the --json line."""
-    from execeval.samples import write_jsonl
+    from execeval.jsonl import write_rows
 
     if args.results:
-        write_jsonl(args.results, result.rows)
+        write_rows(args.results, result.rows)
         result.summary["results"] = str(args.results)
     print_summary(result.summary, resumed=result.resumed, cached=result.cached)
     result.summary["verdicts_reused"] = result.cached  # this invocation's, not the run's

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError, where
+from execeval.jsonl import read_rows
 from execeval.problems.model import Dataset
 
 
@@ -26,25 +23,8 @@ class Sample:
 
 def read_samples(path: str | Path, dataset: Dataset) -> list[Sample]:
     """Every row must name a known task and carry a string `completion` or `solution`."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
     samples: list[Sample] = []
-    for n, line in enumerate(raw.splitlines(), 1):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise UserError(f"{where(path, n)}: not UTF-8 (byte {e.start})") from None
-        if not text.strip():
-            continue
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{where(path, n)}: not valid JSON ({e.msg}, column {e.colno})") from None
-        if not isinstance(row, dict):
-            raise UserError(f"{where(path, n)}: expected a JSON object, got {type(row).__name__}")
+    for n, row in read_rows(path):
         if "task_id" not in row:
             raise UserError(f"{where(path, n)}: missing field 'task_id'")
         task_id = dataset.resolve(row["task_id"])
@@ -65,18 +45,3 @@ def read_samples(path: str | Path, dataset: Dataset) -> list[Sample]:
     if not samples:
         raise UserError(f"{path}: no samples in file")
     return samples
-
-
-def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
-    """Atomic: the file is complete or untouched, never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

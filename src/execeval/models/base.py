@@ -102,6 +102,19 @@ class Model(Protocol):
     def close(self) -> None: ...
 
 
+def batches(requests: Iterable[Request], batch_size: int) -> Iterator[list[Request]]:
+    """Whole requests grouped so each group asks for at most `batch_size` samples
+    (a request larger than that forms a group of its own)."""
+    batch: list[Request] = []
+    for r in requests:
+        if batch and sum(b.count for b in batch) + r.count > batch_size:
+            yield batch
+            batch = []
+        batch.append(r)
+    if batch:
+        yield batch
+
+
 def file_fingerprint(path: str) -> str:
     """Names, sizes and mtimes of a local model folder: cheap, and changes with the weights."""
     from pathlib import Path

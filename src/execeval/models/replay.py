@@ -9,11 +9,11 @@ i-th row for it in the file.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from execeval.errors import UserError, where
+from execeval.jsonl import read_rows
 from execeval.models.base import Generation, Request, Settings
 from execeval.problems.model import Dataset
 
@@ -25,21 +25,12 @@ class ReplayModel:
     def __init__(self, path: str, dataset: Dataset):
         self.spec = f"samples:{path}"
         self.path = Path(path)
-        try:
-            raw = self.path.read_bytes()
-        except OSError as e:
-            raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
-        self.digest = hashlib.sha256(raw).hexdigest()
         self.rows: dict[str, list[tuple[str, str]]] = {}  # task_id -> [(field, text)]
-        for n, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UserError(f"{where(path, n)}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict) or "task_id" not in row:
-                raise UserError(f"{where(path, n)}: expected an object with a 'task_id'")
+        rows = read_rows(path)  # reports unreadable files and bad lines
+        self.digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        for n, row in rows:
+            if "task_id" not in row:
+                raise UserError(f"{where(path, n)}: missing field 'task_id'")
             task_id = dataset.resolve(row["task_id"])
             if task_id is None:
                 raise UserError(f"{where(path, n)}: unknown task_id {row['task_id']!r} "

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.models.base import Generation, Request, Settings, file_fingerprint
+from execeval.models.base import Generation, Request, Settings, batches, file_fingerprint
 
 
 def sampling_kwargs(settings: Settings, count: int, seed: int | None) -> dict[str, Any]:
@@ -64,13 +64,7 @@ class VLLMModel:
         return {"prompt_token_ids": list(ids)}
 
     def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
-        batch: list[Request] = []
-        for r in requests:
-            if batch and sum(b.count for b in batch) + r.count > self.batch_size:
-                yield from self.run_batch(batch, settings)
-                batch = []
-            batch.append(r)
-        if batch:
+        for batch in batches(requests, self.batch_size):
             yield from self.run_batch(batch, settings)
 
     def run_batch(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:

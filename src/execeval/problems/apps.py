@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
-from execeval.problems.sources import field, file_digest, hub_rows, read_file_rows
+from execeval.problems.model import Dataset, Problem, by_task_id
+from execeval.problems.sources import field, local_or_hub, place
 
 HUB = "codeparrot/apps"
 
@@ -74,19 +74,7 @@ def problem_from_row(row: dict[str, Any], source: object, line: int | None) -> P
 
 def load(name: str, data: Path | None) -> Dataset:
     """APPS test problems from --data (JSONL rows) or the hub's test split."""
-    if data is not None:
-        rows, source, version = read_file_rows(data), str(data), f"sha256:{file_digest(data)}"
-    else:
-        rows, version = hub_rows(HUB, None, ("test",), name, data_file="test.jsonl")
-        source = version
-    problems: dict[str, Problem] = {}
-    for line, row in rows:
-        p = problem_from_row(row, source, line)
-        if p is None:
-            continue
-        if p.task_id in problems:
-            raise UserError(f"{source}: duplicate problem_id {p.task_id!r}")
-        problems[p.task_id] = p
-    if not problems:
-        raise UserError(f"{source}: no APPS problems with tests in file")
+    rows, source, version = local_or_hub(data, name, HUB, data_file="test.jsonl")
+    problems = by_task_id(((place(source, line), p) for line, row in rows
+                           if (p := problem_from_row(row, source, line)) is not None), source)
     return Dataset(name=name, version=version, problems=problems, source=source)

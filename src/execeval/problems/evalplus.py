@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
-from execeval.problems.sources import field, file_digest, hub_rows, read_file_rows
+from execeval.problems.model import Dataset, Problem, by_task_id
+from execeval.problems.sources import field, local_or_hub, place
 from execeval.sandbox import codec
 
 HUB = {"humaneval-plus": "evalplus/humanevalplus", "mbpp-plus": "evalplus/mbppplus"}
@@ -130,17 +130,7 @@ def problem_from_row(row: dict[str, Any], flavour: str, source: object,
 
 def load(name: str, data: Path | None) -> Dataset:
     """HumanEval+ ("humaneval-plus") or MBPP+ ("mbpp-plus"): EvalPlus .jsonl(.gz) or the hub."""
-    if data is not None:
-        rows, source, version = read_file_rows(data), str(data), f"sha256:{file_digest(data)}"
-    else:
-        rows, version = hub_rows(HUB[name], None, ("test",), name)
-        source = version
-    problems: dict[str, Problem] = {}
-    for line, row in rows:
-        p = problem_from_row(row, FLAVOUR[name], source, line)
-        if p.task_id in problems:
-            raise UserError(f"{source}: duplicate task_id {p.task_id!r}")
-        problems[p.task_id] = p
-    if not problems:
-        raise UserError(f"{source}: no problems in file")
+    rows, source, version = local_or_hub(data, name, HUB[name])
+    problems = by_task_id(((place(source, line), problem_from_row(row, FLAVOUR[name], source, line))
+                           for line, row in rows), source)
     return Dataset(name=name, version=version, problems=problems, source=source)

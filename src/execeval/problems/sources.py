@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError, where
-from execeval.problems.humaneval import read_rows
+from execeval.jsonl import read_rows
 
 Row = tuple[int | None, dict[str, Any]]  # (line number where known, row)
 
@@ -44,6 +44,20 @@ def read_file_rows(path: Path) -> list[Row]:
             raise UserError(f"{path}: expected a JSON array of objects")
         return [(None, r) for r in data]
     return [(n, r) for n, r in read_rows(path)]
+
+
+def local_or_hub(data: Path | None, name: str, repo: str,
+                 data_file: str | None = None) -> tuple[list[Row], str, str]:
+    """(rows, source, version): the local copy when given, else the hub's test split."""
+    if data is not None:
+        return read_file_rows(data), str(data), f"sha256:{file_digest(data)}"
+    rows, version = hub_rows(repo, None, ("test",), name, data_file=data_file)
+    return rows, version, version
+
+
+def place(source: object, line: int | None) -> str:
+    """Where a row sits, for messages: `file:line` when the line is known."""
+    return where(str(source), line) if line else str(source)
 
 
 def field(path: object, line: int | None, row: dict[str, Any], name: str,

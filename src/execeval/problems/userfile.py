@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError, where
+from execeval.jsonl import read_rows
 from execeval.judge.asserts import plan_asserts
 from execeval.problems import humaneval
-from execeval.problems.model import Dataset, Problem
+from execeval.problems.model import Dataset, Problem, by_task_id
 from execeval.problems.sources import file_digest
 
 KINDS = ("call", "assert", "stdio")
@@ -90,13 +91,7 @@ def problem_from_row(path: Path, line: int, row: dict[str, Any]) -> Problem:
 
 
 def load(path: Path) -> Dataset:
-    problems: dict[str, Problem] = {}
-    for line, row in humaneval.read_rows(path):
-        p = problem_from_row(path, line, row)
-        if p.task_id in problems:
-            raise UserError(f"{where(path, line)}: duplicate task_id {p.task_id!r}")
-        problems[p.task_id] = p
-    if not problems:
-        raise UserError(f"{path}: no problems in file")
+    problems = by_task_id(((where(path, line), problem_from_row(path, line, row))
+                           for line, row in read_rows(path)), str(path))
     return Dataset(name=f"file:{path.name}", version=f"sha256:{file_digest(path)}",
                    problems=problems, source=str(path))
