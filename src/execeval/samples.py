@@ -21,16 +21,22 @@ class Sample:
     row: dict[str, Any]
 
 
+def task_of(row: dict[str, Any], dataset: Dataset, path: str | Path, line: int) -> str:
+    """The dataset's id for a row's `task_id`, or a one-line error naming file and line."""
+    if "task_id" not in row:
+        raise UserError(f"{where(path, line)}: missing field 'task_id'")
+    task_id = dataset.resolve(row["task_id"])
+    if task_id is None:
+        raise UserError(f"{where(path, line)}: unknown task_id {row['task_id']!r} "
+                        f"for dataset {dataset.name}")
+    return task_id
+
+
 def read_samples(path: str | Path, dataset: Dataset) -> list[Sample]:
     """Every row must name a known task and carry a string `completion` or `solution`."""
     samples: list[Sample] = []
     for n, row in read_rows(path):
-        if "task_id" not in row:
-            raise UserError(f"{where(path, n)}: missing field 'task_id'")
-        task_id = dataset.resolve(row["task_id"])
-        if task_id is None:
-            raise UserError(f"{where(path, n)}: unknown task_id {row['task_id']!r} "
-                            f"for dataset {dataset.name}")
+        task_id = task_of(row, dataset, path, n)
         problem = dataset.problems[task_id]
         if isinstance(row.get("solution"), str):
             program = row["solution"]

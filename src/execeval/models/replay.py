@@ -16,6 +16,7 @@ from execeval.errors import UserError, where
 from execeval.jsonl import read_rows
 from execeval.models.base import Generation, Request, Settings
 from execeval.problems.model import Dataset
+from execeval.samples import task_of
 
 
 class ReplayModel:
@@ -29,12 +30,7 @@ class ReplayModel:
         rows = read_rows(path)  # reports unreadable files and bad lines
         self.digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
         for n, row in rows:
-            if "task_id" not in row:
-                raise UserError(f"{where(path, n)}: missing field 'task_id'")
-            task_id = dataset.resolve(row["task_id"])
-            if task_id is None:
-                raise UserError(f"{where(path, n)}: unknown task_id {row['task_id']!r} "
-                                f"for dataset {dataset.name}")
+            task_id = task_of(row, dataset, path, n)
             field = next((f for f in ("raw", "solution", "completion")
                           if isinstance(row.get(f), str)), None)
             if field is None:
