@@ -171,7 +171,8 @@ def evaluate(dataset: Dataset, samples: Sequence[Sample], store: Store, sandbox:
     grade_all(jobs, sandbox, workers or os.cpu_count() or 1, keep)
     ordered = [verdicts[k] for k in keys]
     summary = summarize(dataset, [s.task_id for s in samples], ordered, ks)
-    summary.update(run_id=run_id, store=str(store.path), limits=asdict(limits))
+    summary.update(run_id=run_id, store=str(store.path), limits=asdict(limits),
+                   sandbox=getattr(sandbox, "report", {}))  # the protections that held
     store.finish_run(run_id, summary)
     rows = [result_row(s.row, v) for s, v in zip(samples, ordered, strict=True)]
     return RunResult(run_id, not new, cached, rows, summary)

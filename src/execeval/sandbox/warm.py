@@ -27,7 +27,6 @@ from execeval.sandbox import Execution, Limits, jail
 from execeval.sandbox.zygote import STATUS
 
 READY_TIMEOUT = 60.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -48,15 +47,19 @@ class _Child:
             self.status = STATUS.unpack(data)[0] if len(data) == STATUS.size else -9
         return self.status
 
-    def cpu_seconds(self) -> float | None:
-        """CPU time of the execution's main process (all its threads), from /proc."""
+    def usage(self) -> tuple[float, float] | None:
+        """(CPU seconds, seconds spent runnable but waiting for a CPU) of the execution's
+        main process, all threads, from /proc: did load starve it?"""
         try:
             with open(f"/proc/self/fdinfo/{self.pidfd}") as f:
                 pid = next(int(line.split()[1]) for line in f if line.startswith("Pid:"))
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        except (OSError, StopIteration, ValueError, IndexError):
+            cpu = waited = 0
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                    run, wait, _ = f.read().split()
+                cpu, waited = cpu + int(run), waited + int(wait)
+            return cpu / 1e9, waited / 1e9
+        except (OSError, StopIteration, ValueError):
             return None
 
     def kill(self) -> None:
