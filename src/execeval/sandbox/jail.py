@@ -7,7 +7,7 @@ binds of only what the interpreter needs: the system libraries, a few /etc files
 answers. The host's home, /work, the run store and everything else simply do not exist.
 
 Per child (`confine`): a PID namespace of its own (its descendants die with it), a mount
-namespace with a fresh size-capped tmpfs as /tmp and working directory (gone with it), a
+namespace with a fresh size-capped tmpfs as /scratch and working directory (gone with it), a
 new session, rlimits, a per-slot uid (root) or no capabilities (user namespace), and seccomp.
 Whatever the kernel refuses is recorded in the report, never silently assumed.
 """
@@ -30,8 +30,11 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd",
              "nsswitch.conf", "hosts", "host.conf", "os-release", "mime.types")
 DEV_NODES = ("null", "zero", "full", "random", "urandom")
 UID_BASE = 1_700_000_000  # per-slot uids when root: far from any real account
+# Writable scratch inside the private root. Not /tmp: a virtual environment under the host's
+# /tmp (a CI clone in a temporary folder) is bound there and must stay visible.
+SCRATCH = "/scratch"
 CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-             "HOME": "/tmp", "TMPDIR": "/tmp", "PYTHONHASHSEED": "0",
+             "HOME": SCRATCH, "TMPDIR": SCRATCH, "PYTHONHASHSEED": "0",
              "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
              "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -44,8 +47,8 @@ class World:
     namespaces: list[str] = field(default_factory=list)   # run-wide: mount net ipc uts user
     private_root: bool = False         # the host's files are not visible
     pid_namespace: bool = False        # per child
-    mount_namespace: bool = False      # per child: a tmpfs of its own as /tmp (user namespace)
-    shared_tmp: bool = False           # root: per-uid 0700 scratch dirs in an unlistable /tmp
+    mount_namespace: bool = False      # per child: a tmpfs of its own as /scratch (user namespace)
+    shared_tmp: bool = False           # root: per-uid 0700 scratch dirs in an unlistable /scratch
     uid_drop: bool = False             # per child: a uid of its own (root) / no capabilities
     seccomp: bool = False
     problems: list[str] = field(default_factory=list)
@@ -112,16 +115,16 @@ def _build_root(root: str, world: World) -> None:
     os.makedirs(root + "/dev", exist_ok=True)
     for name in DEV_NODES:
         _bind(os.path.join("/dev", name), root, world)
-    os.symlink("/tmp", root + "/dev/shm")  # POSIX semaphores land in the private /tmp
+    os.symlink(SCRATCH, root + "/dev/shm")  # POSIX semaphores land in the private scratch
     python = python_paths()
     for p in python:
         _bind(p, root, world)
     for p in python:
         _hide_packages(root + p)
-    for d in ("tmp", "proc"):
+    for d in ("tmp", "proc", SCRATCH.lstrip("/")):
         os.makedirs(os.path.join(root, d), mode=0o755, exist_ok=True)
     if world.privilege == "root":  # scratch dirs, one per execution, owned by its uid
-        linux.mount("tmpfs", root + "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+        linux.mount("tmpfs", root + SCRATCH, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                     "size=1g,nr_inodes=65536,mode=0711")
     os.makedirs(root + "/.old", exist_ok=True)
     os.chdir(root)
@@ -254,9 +257,9 @@ def confine(world: World, limits: ChildLimits, slot: int, scratch: str | None,
     gid = uid if world.privilege == "root" else os.getgid()
     if world.mount_namespace:
         linux.unshare(linux.CLONE_NEWNS)
-        linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+        linux.mount("tmpfs", SCRATCH, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                     f"size={limits.max_scratch_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
-        scratch = "/tmp"
+        scratch = SCRATCH
     assert scratch is not None
     os.chdir(scratch)
     rfd, wfd = keep_fds

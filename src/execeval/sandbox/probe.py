@@ -34,7 +34,7 @@ def probe(secret_paths, write_paths):
             out["writable"].append(d)
         except OSError:
             pass
-    for d in ("/tmp", "/dev/shm"):
+    for d in ("/tmp", "/scratch", "/dev/shm"):
         try:
             out["tmp"] += os.listdir(d)
         except OSError:
@@ -71,7 +71,7 @@ def _entries(directory: str) -> list[str]:
 def write_paths() -> list[str]:
     import site
 
-    # not the temporary directory: inside, /tmp is the execution's own scratch
+    # not the temporary directory: inside, TMPDIR is the execution's own scratch
     return ["/", os.path.expanduser("~"), os.getcwd(), *site.getsitepackages()]
 
 
@@ -111,7 +111,7 @@ def check(limits: Limits | None = None) -> tuple[list[tuple[str, bool, str]], di
     rows.append(("private scratch", (world["mount_namespace"] or world["shared_tmp"])
                  and not others,
                  "a tmpfs per execution" if world["mount_namespace"] else
-                 "a 0700 directory per execution (its own uid) in an unlistable /tmp, removed "
+                 "a 0700 directory per execution (its own uid) in an unlistable /scratch, removed "
                  "afterwards" if world["shared_tmp"] else
                  "a temporary directory on the host, removed afterwards"))
     rows.append(("seccomp", world["seccomp"], "ptrace, process_vm_*, namespaces, mounts, "

@@ -67,7 +67,7 @@ class Zygote:
         status_r, status_w = os.pipe()
         scratch = None
         if self.world.shared_tmp:
-            scratch = tempfile.mkdtemp(prefix="x", dir="/tmp")
+            scratch = tempfile.mkdtemp(prefix="x", dir=jail.SCRATCH)
             os.chown(scratch, jail.UID_BASE + slot, jail.UID_BASE + slot)
         elif not self.world.mount_namespace:
             scratch = tempfile.mkdtemp(prefix="execeval-")
