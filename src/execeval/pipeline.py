@@ -200,6 +200,7 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
     ordered = [verdicts[slots[s].key] for s in order]
     summary = summarize(ds, [t for t, _ in order], ordered, ks)
     summary.update(run_id=run_id, store=str(store.path), limits=asdict(limits),
+                   sandbox=getattr(sandbox, "report", {}),  # the protections that held
                    generation=generation_summary(
                        [slots[s] for s in order], model, p, template,
                        timing["generated"] - timing["start"], end - timing["generated"],

@@ -1,4 +1,4 @@
-"""A real sandbox for grader tests: a fresh interpreter per program, real rlimits."""
+"""The real sandbox (the default zygote) for grader tests."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from execeval.sandbox import Limits, Sandbox
-from execeval.sandbox.process import SubprocessSandbox
+from execeval.sandbox import Limits, Sandbox, default_sandbox
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    box = SubprocessSandbox(Limits(timeout=3.0))
+    box = default_sandbox(Limits(timeout=3.0))
     yield box
     box.close()
 

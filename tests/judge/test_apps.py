@@ -12,8 +12,7 @@ from execeval.evaluate import summarize
 from execeval.judge import grade
 from execeval.judge.apps import call_result_matches, stdout_matches
 from execeval.problems import load_dataset
-from execeval.sandbox import Limits, Sandbox
-from execeval.sandbox.process import SubprocessSandbox
+from execeval.sandbox import Limits, Sandbox, default_sandbox
 
 ROWS = [
     {"problem_id": 1, "difficulty": "introductory", "question": "Print a+b.", "starter_code": "",
@@ -98,9 +97,9 @@ def test_call_based_and_class_solution(apps: str, sandbox: Sandbox) -> None:
 
 def test_a_timeout_counts_the_problems_real_number_of_tests(apps: str) -> None:
     add = load_dataset("apps", apps).problems["APPS/1"]
-    box = SubprocessSandbox(Limits(timeout=1.0))
     loop = "a, b = map(int, input().split())\nwhile a == 5:\n    pass\nprint(a + b)\n"
-    v = grade(add, loop, box)
+    with default_sandbox(Limits(timeout=1.0)) as box:
+        v = grade(add, loop, box)
     assert v.status == "timeout"
     assert v.extra == {"tests_passed": 1, "tests_total": 4,
                        "per_test": ["pass", "timeout", "not_run", "not_run"]}

@@ -8,9 +8,9 @@ import pytest
 
 from execeval.judge import grade
 from execeval.problems import load_dataset
+from execeval.problems.model import Dataset
 from execeval.prompts import mbpp as mbpp_prompt
-from execeval.sandbox import Limits
-from execeval.sandbox.process import SubprocessSandbox
+from execeval.sandbox import Limits, Sandbox, default_sandbox
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not here")
@@ -45,7 +45,11 @@ def test_apps_slice_and_a_few_mbpp_references_pass() -> None:
     assert len(apps.problems) == 10
     levels = sorted(p.metadata["difficulty"] for p in apps.problems.values())
     assert levels.count("introductory") == 3 and levels.count("competition") == 2
-    box = SubprocessSandbox(Limits())
+    with default_sandbox(Limits()) as box:
+        check_apps_and_mbpp(apps, box)
+
+
+def check_apps_and_mbpp(apps: Dataset, box: Sandbox) -> None:
     add = apps.problems["APPS/4245"]
     program = ("a, b = map(int, input().split())\nn, k = 1, 0\nwhile n < b:\n"
                "    n, k = n + a - 1, k + 1\nprint(k)\n")

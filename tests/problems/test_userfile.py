@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,16 +11,16 @@ import pytest
 from execeval.errors import UserError
 from execeval.judge import grade
 from execeval.problems import load_dataset
-from execeval.sandbox import Limits
-from execeval.sandbox.process import SubprocessSandbox
+from execeval.sandbox import Limits, Sandbox, default_sandbox
 from execeval.validate import validate
 
 DATA = str(Path(__file__).parent / "data" / "user_problems.jsonl")
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> SubprocessSandbox:
-    return SubprocessSandbox(Limits(timeout=3.0))
+def sandbox() -> Iterator[Sandbox]:
+    with default_sandbox(Limits(timeout=3.0)) as box:
+        yield box
 
 
 def test_every_kind_loads_with_its_grader() -> None:
@@ -30,12 +31,12 @@ def test_every_kind_loads_with_its_grader() -> None:
                        "demo/echo": "io", "demo/he": "check"}
 
 
-def test_every_reference_passes(sandbox: SubprocessSandbox) -> None:
+def test_every_reference_passes(sandbox: Sandbox) -> None:
     report = validate(load_dataset(None, problems_file=DATA), sandbox, workers=2)
     assert report["n_passed"] == report["n_with_reference"] == 5, report["failing"]
 
 
-def test_wrong_programs_fail_with_per_test_results(sandbox: SubprocessSandbox) -> None:
+def test_wrong_programs_fail_with_per_test_results(sandbox: Sandbox) -> None:
     ds = load_dataset(None, problems_file=DATA)
     v = grade(ds.problems["demo/add"], "def add(a, b):\n    return 3\n", sandbox)
     assert v.extra == {"tests_passed": 1, "tests_total": 2, "per_test": ["pass", "fail"]}
