@@ -169,3 +169,11 @@ def test_malformed_rows_are_user_errors(tmp_path: Path) -> None:
     del row["entry_point"]
     with pytest.raises(UserError, match="field 'entry_point' is missing"):
         load_dataset("humaneval-plus", write(tmp_path / "x.jsonl.gz", [row]))
+
+
+def test_batches_are_cut_before_their_answers_outgrow_a_reply() -> None:
+    from execeval.judge.evalplus import BATCH_REPLY_BYTES
+
+    big = BATCH_REPLY_BYTES // 2
+    assert batches([0.0] * 5, [False] * 5, [big, big, big, 10, 10]) == [
+        range(0, 2), range(2, 5)]

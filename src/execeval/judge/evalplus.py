@@ -35,6 +35,8 @@ from execeval.sandbox import Execution, ProgramFailure, Sandbox, codec
 TIME_FACTOR = 4.0        # EvalPlus's DEFAULT_GT_TIME_LIMIT_FACTOR
 BATCH_INPUTS = 128       # inputs per request to the sandbox
 BATCH_REF_SECONDS = 0.25  # ... or fewer, once the reference needed this long for them
+BATCH_REPLY_BYTES = 4 * 2**20  # ... or once their expected answers are this large (a reply
+#                                must stay well under the sandbox's output limit: HumanEval/15)
 MAP_FN = "__execeval_map__"
 # Defined next to the program, in the sandbox: answers a batch of inputs in one request.
 # For EvalPlus's "not None" tasks (their answers are regex match objects, which are not
@@ -138,20 +140,24 @@ def oracle_of(problem: Problem) -> Oracle:
                             not_none)
 
 
-def batches(times: Sequence[float], alone: Sequence[bool]) -> list[range]:
-    """Consecutive inputs, cut by count or by the reference's time on them; an input
-    marked `alone` (a digest-compared one) gets a batch of its own."""
+def batches(times: Sequence[float], alone: Sequence[bool],
+            sizes: Sequence[int] | None = None) -> list[range]:
+    """Consecutive inputs, cut by count, by the reference's time on them or by the size of
+    their expected answers; an input marked `alone` (a digest-compared one) gets a batch of
+    its own."""
     out: list[range] = []
-    start, spent = 0, 0.0
+    start, spent, size = 0, 0.0, 0
     for i, t in enumerate(times):
         if alone[i] and start < i:
             out.append(range(start, i))
-            start, spent = i, 0.0
+            start, spent, size = i, 0.0, 0
         spent += t
-        if (i + 1 - start >= BATCH_INPUTS or spent >= BATCH_REF_SECONDS or alone[i]
+        size += sizes[i] if sizes else 0
+        if (i + 1 - start >= BATCH_INPUTS or spent >= BATCH_REF_SECONDS
+                or size >= BATCH_REPLY_BYTES or alone[i]
                 or (i + 1 < len(times) and alone[i + 1])):
             out.append(range(start, i + 1))
-            start, spent = i + 1, 0.0
+            start, spent, size = i + 1, 0.0, 0
     if start < len(times):
         out.append(range(start, len(times)))
     return out
@@ -164,7 +170,10 @@ def check_inputs(session: Session, problem: Problem, inputs: list[Any], expected
     flavour, atol = problem.tests["flavour"], float(problem.tests["atol"])
     entry_point = problem.entry_point
     not_none = flavour == "mbpp" and entry_point in MBPP_NOT_NONE
-    for span in batches(ref_times, [isinstance(e, Digest) for e in expected]):
+    digests = [isinstance(e, Digest) for e in expected]
+    sizes = [0 if d else len(codec.dumps({"v": codec.to_plain(e)}))
+             for e, d in zip(expected, digests, strict=True)]
+    for span in batches(ref_times, digests, sizes):
         budget = max(timeout, TIME_FACTOR * sum(ref_times[i] for i in span))
         if isinstance(expected[span[0]], Digest):  # a huge output: compared by digest
             args = inputs[span[0]]
