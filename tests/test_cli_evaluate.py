@@ -109,3 +109,11 @@ def test_missing_files_and_bad_options(cli, tmp_path: Path) -> None:
     problems.write_text('{"task_id": "T/1", "prompt": "x"}\n')
     proc = cli("evaluate", "--problems", str(problems), "--samples", "x.jsonl")
     assert proc.returncode == 2 and "p.jsonl:1: field" in proc.stderr
+
+
+def test_usage_mistakes_are_one_line(cli) -> None:
+    for args in (["evaluate", "--samples", "s.jsonl", "--workers", "0"], ["frob"],
+                 ["evaluate", "--samples", "s.jsonl", "--timeout", "soon"]):
+        proc = cli(*args)
+        assert proc.returncode == 2
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

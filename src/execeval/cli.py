@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Column, Table
@@ -29,24 +29,23 @@ def parse_ks(text: str) -> list[int]:
     return ks
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
-    return value
+def positive(convert: Callable[[str], Any], noun: str) -> Callable[[str], Any]:
+    """An argparse type: `convert`, then refuse zero and negatives, naming what was wanted."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {noun}, not {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {noun}, not {text!r}")
+        return value
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
-    return value
+positive_float = positive(float, "number")
+positive_int = positive(int, "whole number")
 
 
 def add_dataset_args(p: argparse.ArgumentParser) -> None:
@@ -302,8 +301,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return validate(args)
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too, like every other error of the user's."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="execeval", description=__doc__)
+    parser = Parser(prog="execeval", description=__doc__)
     parser.add_argument("--version", action="version", version=f"execeval {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
