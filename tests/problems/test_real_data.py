@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,42 @@ def check_apps_and_mbpp(apps: Dataset, box: Sandbox) -> None:
     mbpp = load_dataset("mbpp", str(SHARED / "mbpp" / "mbpp.jsonl"))
     for task in ("Mbpp/11", "Mbpp/12", "Mbpp/17"):
         assert grade(mbpp.problems[task], mbpp.problems[task].reference, box).passed
+
+
+# Correct programs we wrote for four problems of the APPS slice.
+APPS_SOLUTIONS = {
+    "APPS/4655": "q = int(input())\nfor _ in range(q):\n    a, b, c = map(int, input().split())\n"
+                 "    print((a + b + c) // 2)\n",
+    "APPS/4245": "a, b = map(int, input().split())\nn, k = 1, 0\nwhile n < b:\n"
+                 "    n, k = n + a - 1, k + 1\nprint(k)\n",
+    "APPS/1079": "n = int(input(), 2)\nprint(bin(n ^ (3 * n)).count('1'))\n",  # NAF weight
+    "APPS/203": "from collections import deque\nn = int(input())\ns = input().strip()\n"
+                "d = deque(i for i, c in enumerate(s) if c == 'D')\n"
+                "r = deque(i for i, c in enumerate(s) if c == 'R')\n"
+                "while d and r:\n    a, b = d.popleft(), r.popleft()\n"
+                "    if a < b:\n        d.append(a + n)\n    else:\n        r.append(b + n)\n"
+                "print('D' if d else 'R')\n",
+}
+
+
+def test_apps_slice_right_and_wrong_programs(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from execeval.cli import main
+
+    data = str(SHARED / "apps" / "apps_test_10.jsonl")
+    ids = list(load_dataset("apps", data).problems)
+    right = tmp_path / "right.jsonl"
+    right.write_text("".join(json.dumps({"task_id": t, "solution": p}) + "\n"
+                             for t, p in APPS_SOLUTIONS.items()))
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text("".join(json.dumps({"task_id": t, "solution": "print(42)\n"}) + "\n"
+                             for t in ids))
+    summaries = []
+    for samples in (right, wrong):
+        assert main(["evaluate", "--dataset", "apps", "--data", data, "--samples", str(samples),
+                     "--store", str(tmp_path / "s.sqlite"), "--json"]) == 0
+        summaries.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    good, bad = summaries
+    assert (good["n_problems"], good["strict_accuracy"], good["test_case_average"]) == (4, 1.0, 1.0)
+    assert (bad["n_problems"], bad["strict_accuracy"], bad["test_case_average"]) == (10, 0.0, 0.0)
+    assert set(bad["by_difficulty"]) == {"introductory", "interview", "competition"}
