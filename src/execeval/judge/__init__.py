@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 from execeval.problems.model import Problem
@@ -42,6 +44,18 @@ def grader(name: str) -> Callable[[Grader], Grader]:
         return fn
 
     return register
+
+
+@lru_cache(maxsize=8192)
+def compiled(source: str, filename: str) -> CodeType:
+    """Trusted test code, compiled once per process (graders exec it for every sample)."""
+    return compile(source, filename, "exec")
+
+
+def wrong_answer(e: Exception, line: str, extra: dict[str, Any] | None = None) -> Verdict:
+    """A trusted test rejected what the program handed back: `detail` says how and where."""
+    what = "assertion failed" if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
+    return Verdict(False, "failed", f"{what}: {line}" if line else what, extra=extra or {})
 
 
 def failure_verdict(f: ProgramFailure) -> Verdict:

@@ -17,11 +17,9 @@ import importlib
 import sys
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
-from types import CodeType
 from typing import Any
 
-from execeval.judge import Verdict, failure_verdict, grader
+from execeval.judge import Verdict, compiled, failure_verdict, grader, wrong_answer
 from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
@@ -143,15 +141,10 @@ def plan_asserts(asserts: list[str], setup: str, reference: str) -> AssertPlan:
     return AssertPlan(tuple(sorted(proxies)), tuple(sorted(modules)))
 
 
-@lru_cache(maxsize=8192)
-def _compiled(source: str, filename: str) -> CodeType:
-    return compile(source, filename, "exec")
-
-
 def trusted_namespace(tests: dict[str, Any]) -> dict[str, Any]:
     """The test's imports and the stdlib modules it borrows from the reference, fresh each time."""
     namespace: dict[str, Any] = {"__name__": "__trusted_test__"}
-    exec(_compiled(tests["setup"], "<setup>"), namespace)
+    exec(compiled(tests["setup"], "<setup>"), namespace)
     for name in tests["modules"]:
         namespace[name] = importlib.import_module(name)
     return namespace
@@ -167,15 +160,10 @@ def run_asserts_trusted(problem: Problem, program: str, sandbox: Sandbox) -> Ver
                 namespace[name] = ex.function(name)
             for n, text in enumerate(tests["asserts"]):
                 try:
-                    exec(_compiled(text, f"<test {n}>"), namespace)
-                except ProgramFailure:
-                    raise
-                except AssertionError:
-                    return Verdict(False, "failed", f"assertion failed: {text.strip()}",
-                                   extra={"tests_passed": n})
-                except Exception as e:  # the trusted test could not use what came back
-                    return Verdict(False, "failed", f"{type(e).__name__}: {e}: {text.strip()}",
-                                   extra={"tests_passed": n})
+                    exec(compiled(text, f"<test {n}>"), namespace)
+                except Exception as e:  # the trusted test rejected what came back (a
+                    # ProgramFailure is a BaseException: it goes on to the outer handler)
+                    return wrong_answer(e, text.strip(), {"tests_passed": n})
         except ProgramFailure as f:
             return failure_verdict(f)
         if ex.failure is not None:

@@ -13,14 +13,9 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any
 
-from execeval.judge import Verdict, failure_verdict, grader
+from execeval.judge import Verdict, compiled, failure_verdict, grader, wrong_answer
 from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
-
-
-@lru_cache(maxsize=4096)
-def _compiled(source: str, filename: str) -> CodeType:
-    return compile(source, filename, "exec")
 
 
 @lru_cache(maxsize=4096)
@@ -40,7 +35,7 @@ def trusted_namespace(problem: Problem) -> dict[str, Any]:
     """The prompt's definitions plus the test's `check`, fresh for every grading."""
     namespace: dict[str, Any] = {"__name__": "__trusted_test__"}
     exec(_prompt_code(problem.code_prefix), namespace)
-    exec(_compiled(problem.tests, "<test>"), namespace)
+    exec(compiled(problem.tests, "<test>"), namespace)
     return namespace
 
 
@@ -67,9 +62,7 @@ def grade_check(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
         except ProgramFailure as f:
             return failure_verdict(f)
         except Exception as e:  # the trusted test rejected what the program returned
-            line = failing_line(e, problem)
-            what = "assertion failed" if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
-            return Verdict(False, "failed", f"{what}: {line}" if line else what)
+            return wrong_answer(e, failing_line(e, problem))
         if ex.failure is not None:  # a test that swallowed the failure still fails
             return failure_verdict(ex.failure)
     return Verdict(True, "passed")
