@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from execeval.judge import Verdict, failure_verdict, grader
-from execeval.judge.session import Session
+from execeval.judge import Verdict, grader
+from execeval.judge.session import Case, grade_cases
 from execeval.problems.model import Dataset, Problem
-from execeval.sandbox import Execution, ProgramFailure, Sandbox
+from execeval.sandbox import Execution, Sandbox
 
 # APPS's harness puts these imports before every program; programs written for APPS
 # rely on them (math, collections, heapq... without importing them).
@@ -139,11 +139,12 @@ def _stdin_text(x: Any) -> str:
     return "\n".join(x) if isinstance(x, list) else str(x)
 
 
-def _grade_tests(problem: Problem, program: str, sandbox: Sandbox) -> tuple[list[str], str]:
-    """(per-test results, detail of the first failure)."""
+@grader("apps")
+def grade_apps(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
+    """Every test in turn; a compile error fails them all (as APPS), and after a timeout
+    the rest count as failed without running, so a bad program costs one timeout."""
     tests = problem.tests
     code = APPS_HEADER + program
-    timeout = sandbox.limits.timeout
     call_based = tests["fn_name"] is not None
 
     def setup(ex: Execution) -> None:
@@ -154,45 +155,16 @@ def _grade_tests(problem: Problem, program: str, sandbox: Sandbox) -> tuple[list
                                 f"    return getattr(Solution(), {tests['fn_name']!r})(*args)\n")
 
     fn = CALL_FN if call_based and "class Solution" in program else tests["fn_name"]
-    results: list[str] = []
-    detail = ""
-    with Session(sandbox, setup) as session:
-        for i, (inp, out) in enumerate(zip(tests["inputs"], tests["outputs"], strict=True)):
-            try:
-                if call_based:
-                    args = tuple(call_args(inp))
-                    got = session.run(lambda ex, a=args: ex.call(fn, a), timeout)
-                    ok = call_result_matches(got, call_expected(out))
-                else:
-                    stdin = _stdin_text(inp)
-                    text = session.run(lambda ex, s=stdin: ex.run_main(code, s), timeout)
-                    ok = stdout_matches(text, _stdin_text(out))
-            except ProgramFailure as f:
-                v = failure_verdict(f)
-                if v.status == "syntax_error":  # APPS: a compile error fails every test
-                    return ["syntax_error"] * len(tests["inputs"]), v.detail
-                results.append(v.status)
-                detail = detail or f"test {i}: {v.detail}"
-                if v.status == "timeout":
-                    results += ["not_run"] * (len(tests["inputs"]) - len(results))
-                    break
-                continue
-            results.append("pass" if ok else "fail")
-            if not ok and not detail:
-                detail = f"test {i}: wrong output"
-    return results, detail
 
+    def case(inp: Any, out: Any) -> Case:
+        if call_based:
+            args, expected = tuple(call_args(inp)), call_expected(out)
+            return lambda ex: call_result_matches(ex.call(fn, args), expected)
+        stdin, stdout = _stdin_text(inp), _stdin_text(out)
+        return lambda ex: stdout_matches(ex.run_main(code, stdin), stdout)
 
-@grader("apps")
-def grade_apps(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
-    results, detail = _grade_tests(problem, program, sandbox)
-    passed = sum(r == "pass" for r in results)
-    extra = {"tests_passed": passed, "tests_total": len(results), "per_test": results}
-    if passed == len(results):
-        return Verdict(True, "passed", extra=extra)
-    first = next(r for r in results if r != "pass")
-    status = "failed" if first in ("fail", "not_run") else first
-    return Verdict(False, status, detail, extra=extra)
+    cases = [case(i, o) for i, o in zip(tests["inputs"], tests["outputs"], strict=True)]
+    return grade_cases(sandbox, setup, cases, "output", stop_at_timeout=True)
 
 
 def _metrics(per_problem: dict[str, list[Verdict]]) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from execeval.judge import Verdict, failure_verdict, grader
-from execeval.judge.session import Session
+from execeval.judge import Verdict, grader
+from execeval.judge.session import Case, grade_cases
 from execeval.problems.model import Problem
-from execeval.sandbox import Execution, ProgramFailure, Sandbox
+from execeval.sandbox import Execution, Sandbox
 
 
 def as_json_value(x: Any) -> Any:
@@ -53,39 +53,17 @@ def text_matches(got: str, want: str) -> bool:
 def grade_io(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     tests = problem.tests
     stdio = tests["kind"] == "stdio"
-    timeout = sandbox.limits.timeout
 
     def setup(ex: Execution) -> None:
         if not stdio:
             ex.exec_program(program)
 
-    results: list[str] = []
-    detail = ""
-    with Session(sandbox, setup) as session:
-        for i, case in enumerate(tests["cases"]):
-            try:
-                if stdio:
-                    text = session.run(lambda ex, s=case["input"]: ex.run_main(program, s), timeout)
-                    ok = text_matches(text, case["output"])
-                else:
-                    got = session.run(lambda ex, a=tuple(case["input"]):
-                                      ex.call(problem.entry_point or "", a), timeout)
-                    ok = values_match(as_json_value(got), case["output"], tests["atol"])
-            except ProgramFailure as f:
-                v = failure_verdict(f)
-                if v.status == "syntax_error":
-                    return Verdict(False, v.status, v.detail, extra={
-                        "tests_passed": 0, "tests_total": len(tests["cases"]),
-                        "per_test": ["syntax_error"] * len(tests["cases"])})
-                results.append(v.status)
-                detail = detail or f"test {i}: {v.detail}"
-                continue
-            results.append("pass" if ok else "fail")
-            if not ok and not detail:
-                detail = f"test {i}: wrong {'output' if stdio else 'return value'}"
-    passed = sum(r == "pass" for r in results)
-    extra = {"tests_passed": passed, "tests_total": len(results), "per_test": results}
-    if passed == len(results):
-        return Verdict(True, "passed", extra=extra)
-    first = next(r for r in results if r != "pass")
-    return Verdict(False, "failed" if first == "fail" else first, detail, extra=extra)
+    def case(c: dict[str, Any]) -> Case:
+        if stdio:
+            return lambda ex: text_matches(ex.run_main(program, c["input"]), c["output"])
+        return lambda ex: values_match(
+            as_json_value(ex.call(problem.entry_point or "", tuple(c["input"]))),
+            c["output"], tests["atol"])
+
+    cases = [case(c) for c in tests["cases"]]
+    return grade_cases(sandbox, setup, cases, "output" if stdio else "return value")

@@ -9,9 +9,10 @@ cut a later request short.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from execeval.judge import Verdict, failure_verdict
 from execeval.sandbox import Execution, ProgramFailure, Sandbox
 
 T = TypeVar("T")
@@ -56,3 +57,39 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+Case = Callable[[Execution], bool]  # one test: ask the program, judge the answer here
+
+
+def grade_cases(sandbox: Sandbox, setup: Callable[[Execution], None], cases: Sequence[Case],
+                wrong: str, stop_at_timeout: bool = False) -> Verdict:
+    """Every test on one session, each with the full `--timeout`; per-test results go in
+    `extra` (`per_test`, `tests_passed`, `tests_total`). A syntax error fails every test;
+    with `stop_at_timeout` the tests after a timeout are `not_run` (still counted)."""
+    results: list[str] = []
+    detail = ""
+    with Session(sandbox, setup) as session:
+        for i, case in enumerate(cases):
+            try:
+                ok = session.run(case, sandbox.limits.timeout)
+            except ProgramFailure as f:
+                v = failure_verdict(f)
+                if v.status == "syntax_error":
+                    results, detail = ["syntax_error"] * len(cases), v.detail
+                    break
+                results.append(v.status)
+                detail = detail or f"test {i}: {v.detail}"
+                if stop_at_timeout and v.status == "timeout":
+                    results += ["not_run"] * (len(cases) - len(results))
+                    break
+                continue
+            results.append("pass" if ok else "fail")
+            if not ok and not detail:
+                detail = f"test {i}: wrong {wrong}"
+    passed = sum(r == "pass" for r in results)
+    extra = {"tests_passed": passed, "tests_total": len(results), "per_test": results}
+    if passed == len(results):
+        return Verdict(True, "passed", extra=extra)
+    first = next(r for r in results if r != "pass")
+    return Verdict(False, "failed" if first in ("fail", "not_run") else first, detail, extra=extra)
