@@ -102,9 +102,13 @@ class Store:
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("DELETE FROM run_samples WHERE run_id = ?", (run_id,))
-            self.db.executemany(
-                "INSERT INTO run_samples VALUES (?, ?, ?, ?, ?)",
-                ((run_id, i, t, k, json.dumps(r)) for i, (t, k, r) in enumerate(samples)))
+            self._insert_samples(run_id, samples)
+
+    def _insert_samples(self, run_id: str,
+                        samples: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        self.db.executemany(
+            "INSERT INTO run_samples VALUES (?, ?, ?, ?, ?)",
+            ((run_id, i, t, k, json.dumps(r)) for i, (t, k, r) in enumerate(samples)))
 
     # runs -----------------------------------------------------------------
     def begin_run(self, run_id: str, kind: str, dataset: tuple[str, str, str],
@@ -120,9 +124,7 @@ class Store:
                 return False
             self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?)",
                             (run_id, kind, *dataset, json.dumps(config, sort_keys=True), now, now))
-            self.db.executemany(
-                "INSERT INTO run_samples VALUES (?, ?, ?, ?, ?)",
-                ((run_id, i, t, k, json.dumps(r)) for i, (t, k, r) in enumerate(samples)))
+            self._insert_samples(run_id, samples)
         return True
 
     def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
@@ -152,8 +154,3 @@ class Store:
         run["config"] = json.loads(run["config"])
         run["summary"] = json.loads(run["summary"]) if run["summary"] else None
         return run
-
-    def run_samples(self, run_id: str) -> list[tuple[str, str, dict[str, Any]]]:
-        cur = self.db.execute("SELECT task_id, verdict_key, record FROM run_samples "
-                              "WHERE run_id = ? ORDER BY idx", (run_id,))
-        return [(t, k, json.loads(r)) for t, k, r in cur]
