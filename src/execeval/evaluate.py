@@ -152,10 +152,8 @@ def evaluate(dataset: Dataset, samples: Sequence[Sample], store: Store, sandbox:
     """Grade every sample (reusing stored verdicts) and record the run."""
     limits = sandbox.limits
     keys = [verdict_key(dataset.problems[s.task_id], s.program, limits) for s in samples]
-    config = {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(limits),
-              "ks": list(ks), **(config or {})}
-    run_id = hashlib.sha256(json.dumps(
-        [kind, dataset.hash, config, keys], sort_keys=True).encode()).hexdigest()[:12]
+    config = {**base_config(limits, ks), **(config or {})}
+    run_id = run_id_of(kind, dataset, config, keys)
     new = store.begin_run(run_id, kind, (dataset.name, dataset.version, dataset.hash), config,
                           [(s.task_id, k, s.row) for s, k in zip(samples, keys, strict=True)])
     verdicts = store.get_verdicts(keys)
@@ -165,17 +163,33 @@ def evaluate(dataset: Dataset, samples: Sequence[Sample], store: Store, sandbox:
 
     def keep(key: str, v: Verdict) -> None:
         verdicts[key] = v
-        if v.status != "harness_error":
-            store.put_verdict(key, v)
+        store.put_verdict(key, v)
 
     grade_all(jobs, sandbox, workers or os.cpu_count() or 1, keep)
     ordered = [verdicts[k] for k in keys]
     summary = summarize(dataset, [s.task_id for s in samples], ordered, ks)
-    summary.update(run_id=run_id, store=str(store.path), limits=asdict(limits),
-                   sandbox=getattr(sandbox, "report", {}))  # the protections that held
+    summary.update(run_facts(run_id, store, sandbox))
     store.finish_run(run_id, summary)
     rows = [result_row(s.row, v) for s, v in zip(samples, ordered, strict=True)]
     return RunResult(run_id, not new, cached, rows, summary)
+
+
+def base_config(limits: Limits, ks: Sequence[int]) -> dict[str, Any]:
+    """What every run records of how it graded."""
+    return {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(limits),
+            "ks": list(ks)}
+
+
+def run_id_of(kind: str, dataset: Dataset, config: dict[str, Any], items: Sequence[str]) -> str:
+    """Same command, same inputs, same settings: same run (so running it again resumes)."""
+    blob = json.dumps([kind, dataset.hash, config, list(items)], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def run_facts(run_id: str, store: Store, sandbox: Sandbox) -> dict[str, Any]:
+    """Summary keys saying where the run lives and what held its programs."""
+    return {"run_id": run_id, "store": str(store.path), "limits": asdict(sandbox.limits),
+            "sandbox": getattr(sandbox, "report", {})}  # the protections that held
 
 
 def result_row(row: dict[str, Any], v: Verdict) -> dict[str, Any]:

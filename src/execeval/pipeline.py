@@ -11,19 +11,28 @@ what is missing; verdicts are reused by content as in `evaluate`.
 from __future__ import annotations
 
 import hashlib
-import json
 import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from execeval import __version__
-from execeval.evaluate import IDLE, Job, RunResult, grade_all, result_row, summarize, verdict_key
+from execeval.evaluate import (
+    IDLE,
+    Job,
+    RunResult,
+    base_config,
+    grade_all,
+    result_row,
+    run_facts,
+    run_id_of,
+    summarize,
+    verdict_key,
+)
 from execeval.extract import EXTRACTION_VERSION, Extracted, extract
-from execeval.judge import JUDGE_VERSION, Verdict
+from execeval.judge import Verdict
 from execeval.models.base import Generation, Model, Request, Settings
 from execeval.problems.model import Dataset
 from execeval.progress import progress_bars
@@ -97,12 +106,10 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
     ds, settings, limits = p.dataset, p.settings, sandbox.limits
     template = next(iter(p.prompts.values())).template if p.prompts else ""
     fingerprint = model.fingerprint()
-    config = {"harness": __version__, "judge": JUDGE_VERSION, "extraction": EXTRACTION_VERSION,
-              "limits": asdict(limits), "ks": list(ks), "model": model.spec,
+    config = {**base_config(limits, ks), "extraction": EXTRACTION_VERSION, "model": model.spec,
               "model_fingerprint": fingerprint, "settings": settings.as_dict(),
               "prompt_style": p.style, "template": template, "shots": p.shots, **(config or {})}
-    run_id = hashlib.sha256(json.dumps(["run", ds.hash, config, p.task_ids],
-                                       sort_keys=True).encode()).hexdigest()[:12]
+    run_id = run_id_of("run", ds, config, p.task_ids)
     new = store.begin_run(run_id, "run", (ds.name, ds.version, ds.hash), config, [])
 
     gen_keys = {t: generation_key(fingerprint, settings, p.prompts[t]) for t in p.task_ids}
@@ -184,8 +191,7 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
         def keep(key: str, v: Verdict) -> None:
             verdicts[key] = v
             pending.discard(key)
-            if v.status != "harness_error":
-                store.put_verdict(key, v)
+            store.put_verdict(key, v)
 
         producer = threading.Thread(target=produce, name="execeval-generate", daemon=True)
         producer.start()
@@ -199,12 +205,10 @@ def run(p: Plan, model: Model, store: Store, sandbox: Sandbox, *, ks: Sequence[i
     order = [(t, i) for t in p.task_ids for i in range(settings.n)]
     ordered = [verdicts[slots[s].key] for s in order]
     summary = summarize(ds, [t for t, _ in order], ordered, ks)
-    summary.update(run_id=run_id, store=str(store.path), limits=asdict(limits),
-                   sandbox=getattr(sandbox, "report", {}),  # the protections that held
-                   generation=generation_summary(
-                       [slots[s] for s in order], model, p, template,
-                       timing["generated"] - timing["start"], end - timing["generated"],
-                       end - timing["start"]))
+    summary.update(run_facts(run_id, store, sandbox))
+    summary["generation"] = generation_summary(
+        [slots[s] for s in order], model, p, template, timing["generated"] - timing["start"],
+        end - timing["generated"], end - timing["start"])
     rows = [sample_row(slots[s]) for s in order]
     store.set_run_samples(run_id, [(t, slots[(t, i)].key, r)
                                    for (t, i), r in zip(order, rows, strict=True)])

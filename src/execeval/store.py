@@ -75,7 +75,10 @@ class Store:
         return found
 
     def put_verdict(self, key: str, v: Verdict) -> None:
-        """Committed at once (WAL), so a kill -9 loses at most the verdicts in flight."""
+        """Committed at once (WAL), so a kill -9 loses at most the verdicts in flight.
+        A `harness_error` (a bug of ours) is never kept: the next run grades it again."""
+        if v.status == "harness_error":
+            return
         self.db.execute(
             "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
             (key, int(v.passed), v.status, v.detail, v.seconds, json.dumps(v.extra), time.time()))
