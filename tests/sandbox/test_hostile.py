@@ -94,6 +94,8 @@ ATTEMPTS = {
     "dns_lookup": "import socket\nreturn socket.getaddrinfo('pypi.org', 443)",
     "raw_socket_ipv6": "import socket\nsocket.socket(socket.AF_INET6, socket.SOCK_DGRAM)"
                        "\nreturn True",
+    "abstract_unix_socket": "import socket\ns = socket.socket(socket.AF_UNIX)\n"
+                            "s.bind('\\0execeval-rendezvous')\nreturn True",
     "ptrace": "import ctypes\nreturn ctypes.CDLL(None).ptrace(0, 0, 0, 0) == 0",
     "become_root": "import os\nos.setuid(0)\nreturn True",
     "mount_tmpfs": "import ctypes\nreturn ctypes.CDLL(None).mount(b'none', b'/usr', b'tmpfs', "
@@ -254,6 +256,26 @@ def test_one_execution_cannot_touch_a_concurrent_one(hostile_sandbox: ZygoteSand
     assert run(hostile_sandbox, attacker).passed
     t.join()
     assert result["v"].passed  # type: ignore[attr-defined]
+
+
+def test_a_full_scratch_leaves_a_concurrent_execution_unharmed() -> None:
+    """Each execution's scratch is a tmpfs of its own: filling it (bounded by
+    max_scratch_mb) takes no space from another execution running at the same moment."""
+    filler = ("import os, time\nfull = 0\ntry:\n    for i in range(100):\n"
+              "        with open(f'f{i}', 'wb') as f:\n"
+              "            for _ in range(16):\n                f.write(b'x' * 2**20)\n"
+              "                full += 1\nexcept OSError:\n    pass\n"
+              "FULL = full\ntime.sleep(0.6)\ndef add(a, b):\n    return a + b + (not 16 < FULL <= 40)\n")
+    writer = contained("open('mine', 'wb').write(b'y' * (8 * 2**20))\n"
+                       "return len(open('mine', 'rb').read()) != 8 * 2**20")
+    with ZygoteSandbox(Limits(timeout=5.0, memory_mb=1024, max_scratch_mb=32)) as sb:
+        result: dict[str, object] = {}
+        t = threading.Thread(target=lambda: result.update(v=run(sb, filler)))
+        t.start()
+        time.sleep(0.4)  # the filler has filled its 32 MiB and is waiting
+        assert run(sb, writer).passed
+        t.join()
+        assert result["v"].passed  # type: ignore[attr-defined]  # wrote ~32 MiB, then ENOSPC
 
 
 def test_killed_zygote_is_replaced_and_run_continues(hostile_sandbox: ZygoteSandbox) -> None:

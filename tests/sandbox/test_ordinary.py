@@ -49,6 +49,11 @@ USES = {
                      "assert open('out.txt').read() == 'hi'\n"
                      "with tempfile.NamedTemporaryFile() as f:\n    f.write(b'x')\n"
                      "assert os.path.isdir(os.getcwd())",
+    "asyncio": "import asyncio\nasync def twice(x):\n    await asyncio.sleep(0)\n"
+               "    return 2 * x\nassert asyncio.run(twice(21)) == 42",
+    "multiprocessing_pool_and_lock": "import multiprocessing as mp\nlock = mp.Lock()\n"
+                                     "with lock:\n    pass\nwith mp.Pool(2) as pool:\n"
+                                     "    assert pool.map(abs, [-1, -2]) == [1, 2]",
     "subprocess_free_fork": "import os\npid = os.fork()\nif pid == 0:\n    os._exit(7)\n"
                             "assert os.waitpid(pid, 0)[1] >> 8 == 7",
 }

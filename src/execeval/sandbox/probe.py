@@ -108,21 +108,18 @@ def check(limits: Limits | None = None) -> tuple[list[tuple[str, bool, str]], di
     rows.append(("harness unreachable", not seen["parent_visible"] and world["uid_drop"],
                  f"pid {seen['pid']}, uid {seen['uid']}"))
     others = [n for n in seen["tmp"] if n != os.path.basename(seen["cwd"])]
-    rows.append(("private scratch", (world["mount_namespace"] or world["shared_tmp"])
-                 and not others,
-                 "a tmpfs per execution" if world["mount_namespace"] else
-                 "a 0700 directory per execution (its own uid) in an unlistable /scratch, removed "
-                 "afterwards" if world["shared_tmp"] else
+    rows.append(("private scratch", world["mount_namespace"] and not others,
+                 "a tmpfs per execution, in a mount namespace of its own" if
+                 world["mount_namespace"] else
                  "a temporary directory on the host, removed afterwards"))
     rows.append(("seccomp", world["seccomp"], "ptrace, process_vm_*, namespaces, mounts, "
-                 "keyrings, bpf, io_uring, SysV IPC, non-unix sockets refused"))
+                 "keyrings, bpf, io_uring, SysV IPC, socket() refused (socketpair kept)"))
     r = seen["rlimits"]
     rows.append(("resource limits", True,
                  f"wall {limits.timeout:g}s, cpu {r['RLIMIT_CPU']}s, memory "
                  f"{r['RLIMIT_AS'] // 2**20} MiB, processes {r['RLIMIT_NPROC']}, open files "
                  f"{r['RLIMIT_NOFILE']}, file size {r['RLIMIT_FSIZE'] // 2**20} MiB, scratch "
-                 + (f"{limits.max_scratch_mb} MiB" if world["mount_namespace"] else
-                    "1 GiB shared by the run" if world["shared_tmp"] else "unbounded")
+                 + (f"{limits.max_scratch_mb} MiB" if world["mount_namespace"] else "unbounded")
                  + f", reply/output {limits.max_reply_mb} MiB"))
     return rows, world
 

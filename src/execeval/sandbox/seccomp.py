@@ -2,8 +2,10 @@
 
 It refuses the system calls a program needs only to attack: tracing or reading other
 processes' memory, namespaces and mounts, kernel keyrings, BPF, io_uring, SysV and POSIX
-message IPC that could outlive the program, and sockets other than AF_UNIX. Everything
-else is allowed, so ordinary Python keeps working.
+message IPC that could outlive the program, and `socket()` of every family (AF_UNIX too: an
+abstract unix socket would let two concurrent executions talk; `socketpair`, which asyncio
+and multiprocessing pipes use, stays). Everything else is allowed, so ordinary Python keeps
+working.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ AUDIT_ARCH_X86_64 = 0xC000003E
 RET_ALLOW = 0x7FFF0000
 RET_KILL_PROCESS = 0x80000000
 X32_BIT = 0x40000000
-AF_UNIX = 1
 
 # x86_64 numbers: name -> nr
 DENIED = {
@@ -59,8 +60,7 @@ def build_filter() -> bytes | None:
         prog += [_op(JEQ, nr, 0, 1), _op(RET, _errno(errno.EPERM))]
     # clone3 passes its flags in memory, which a filter cannot read: glibc falls back to clone
     prog += [_op(JEQ, CLONE3, 0, 1), _op(RET, _errno(errno.ENOSYS))]
-    prog += [_op(JEQ, SOCKET, 0, 4), _op(LD_ABS, 16), _op(JEQ, AF_UNIX, 1, 0),
-             _op(RET, _errno(errno.EACCES)), _op(RET, RET_ALLOW)]
+    prog += [_op(JEQ, SOCKET, 0, 1), _op(RET, _errno(errno.EACCES))]
     prog += [_op(JEQ, CLONE, 0, 4), _op(LD_ABS, 16), _op(JSET, linux.NAMESPACE_FLAGS, 0, 1),
              _op(RET, _errno(errno.EPERM)), _op(RET, RET_ALLOW)]
     prog.append(_op(RET, RET_ALLOW))

@@ -65,12 +65,8 @@ class Zygote:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         status_r, status_w = os.pipe()
-        scratch = None
-        if self.world.shared_tmp:
-            scratch = tempfile.mkdtemp(prefix="x", dir=jail.SCRATCH)
-            os.chown(scratch, jail.UID_BASE + slot, jail.UID_BASE + slot)
-        elif not self.world.mount_namespace:
-            scratch = tempfile.mkdtemp(prefix="execeval-")
+        # without a mount namespace of its own: a host directory, removed when it is reaped
+        scratch = None if self.world.mount_namespace else tempfile.mkdtemp(prefix="execeval-")
         if self.world.pid_namespace:
             jail.new_pid_namespace(self.world)
         pid = os.fork()
