@@ -52,6 +52,7 @@ def test_vllm_sampling_params_mapping() -> None:
         "stop": list(HUMANEVAL_STOP), "logprobs": 0, "seed": 99}
     greedy = sampling_kwargs(Settings(), 1, None)
     assert greedy["temperature"] == 0.0 and greedy["top_p"] == 1.0 and "seed" not in greedy
+    assert sampling_kwargs(Settings(), 3, None)["n"] == 1  # vLLM refuses n > 1 when greedy
 
     class Lp:
         def __init__(self, v: float):

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 
-def build_tiny_model(folder: Path) -> None:
-    """Every printable ASCII character is a token, so text round-trips exactly."""
+def build_tiny_model(folder: Path, *, n_embd: int = 32, n_head: int = 2) -> None:
+    """Every printable ASCII character is a token, so text round-trips exactly.
+    vLLM's attention kernels need a usual head size (n_embd / n_head, e.g. 64)."""
     import tokenizers
     import torch
     import transformers
@@ -27,8 +28,8 @@ def build_tiny_model(folder: Path) -> None:
         tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
     fast.save_pretrained(folder)
     torch.manual_seed(0)
-    config = transformers.GPT2Config(vocab_size=len(vocab), n_positions=2048, n_embd=32,
-                                     n_layer=2, n_head=2, bos_token_id=1, eos_token_id=1,
+    config = transformers.GPT2Config(vocab_size=len(vocab), n_positions=2048, n_embd=n_embd,
+                                     n_layer=2, n_head=n_head, bos_token_id=1, eos_token_id=1,
                                      pad_token_id=0)
     transformers.GPT2LMHeadModel(config).save_pretrained(folder)
 

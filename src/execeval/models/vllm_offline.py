@@ -2,23 +2,34 @@
 
 Requests are handed to the engine in batches of `batch_size` sequences, each with its
 own SamplingParams (n, seed), so the engine schedules them together while finished
-batches are already being graded.
+batches are already being graded. The calls were checked against vLLM 0.8.0 and 0.33.0
+(docs/generation.md).
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from execeval.errors import UserError
 from execeval.models.base import Generation, Request, Settings, batches, file_fingerprint
 
+GREEDY_EPS = 1e-5  # vLLM's _SAMPLING_EPS: a lower temperature is greedy decoding
+
+
+def is_greedy(settings: Settings) -> bool:
+    return settings.temperature < GREEDY_EPS
+
 
 def sampling_kwargs(settings: Settings, count: int, seed: int | None) -> dict[str, Any]:
-    """Our settings in vLLM's SamplingParams terms; logprobs=0 returns the sampled token's."""
-    kwargs: dict[str, Any] = {"n": count, "temperature": settings.temperature,
-                              "top_p": settings.top_p if settings.temperature > 0 else 1.0,
+    """Our settings in vLLM's SamplingParams terms; logprobs=0 returns the sampled token's.
+    vLLM refuses n > 1 when greedy ("n must be 1 when using greedy sampling"): one sequence
+    is asked for and run_batch repeats it, as greedy decoding gives the same one each time."""
+    kwargs: dict[str, Any] = {"n": 1 if is_greedy(settings) else count,
+                              "temperature": settings.temperature,
+                              "top_p": 1.0 if is_greedy(settings) else settings.top_p,
                               "max_tokens": settings.max_tokens, "stop": list(settings.stop),
                               "logprobs": 0}
     if seed is not None:
@@ -27,7 +38,8 @@ def sampling_kwargs(settings: Settings, count: int, seed: int | None) -> dict[st
 
 
 def sampled_logprobs(token_ids: list[int], logprobs: Any) -> list[float] | None:
-    """vLLM gives, per position, a dict token id -> Logprob that includes the sampled token."""
+    """vLLM gives, per position, a dict token id -> Logprob that includes the sampled token
+    (a list of dicts, or a FlatLogprobs whose items are such dicts)."""
     if not logprobs:
         return None
     return [float(pos[t].logprob) for t, pos in zip(token_ids, logprobs, strict=False)]
@@ -35,6 +47,9 @@ def sampled_logprobs(token_ids: list[int], logprobs: Any) -> list[float] | None:
 
 class VLLMModel:
     def __init__(self, path: str, *, batch_size: int | None = None, seed: int | None = None):
+        # vLLM logs to stdout by default, engine shutdown included; --json's summary must
+        # be the last line there, so its log goes to stderr unless the user chose otherwise
+        os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
         try:
             import vllm
         except ImportError:
@@ -61,6 +76,8 @@ class VLLMModel:
                             "--prompt-style completion")
         ids = self.tokenizer.apply_chat_template(r.prompt.chat_messages(), tokenize=True,
                                                  add_generation_prompt=True)
+        if isinstance(ids, Mapping):  # transformers 5 returns a BatchEncoding by default
+            ids = ids["input_ids"]
         return {"prompt_token_ids": list(ids)}
 
     def generate(self, requests: Iterable[Request], settings: Settings) -> Iterator[list[Generation]]:
@@ -76,14 +93,22 @@ class VLLMModel:
         seconds = round(time.monotonic() - start, 4)
         results = []
         for r, out in zip(batch, outputs, strict=True):
+            completions = list(out.outputs)
+            if is_greedy(settings) and len(completions) == 1:
+                completions *= r.count  # see sampling_kwargs
             results.append([
                 Generation(r.task_id, r.first + i, c.text, finish_reason=c.finish_reason,
                            n_prompt_tokens=len(out.prompt_token_ids or []),
                            n_tokens=len(c.token_ids),
                            logprobs=sampled_logprobs(list(c.token_ids), c.logprobs),
                            seconds=seconds, info={} if r.seed is None else {"seed": r.seed})
-                for i, c in enumerate(out.outputs)])
+                for i, c in enumerate(completions)])
         return results
 
     def close(self) -> None:
-        pass
+        """Stop the engine's processes now; vLLM would otherwise do it at exit, after the
+        report. V1 engines have engine_core.shutdown(); others are left to exit."""
+        core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+        shutdown = getattr(core, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
