@@ -4,7 +4,6 @@ tokenizer of our own, saved with save_pretrained, run through `execeval run`."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,7 +13,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-from tiny_model import build_tiny_model  # noqa: E402
+from tiny_model import build_tiny_model, with_chat_template  # noqa: E402
 
 from execeval.cli import main  # noqa: E402
 
@@ -94,11 +93,7 @@ def test_sampling_with_stop_strings_and_chat_needs_a_template(
 def test_a_tokenizer_with_a_chat_template_gets_chat_prompts(
         tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "chatty"
-    shutil.copytree(tiny, folder)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-    tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
-                               "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
-    tokenizer.save_pretrained(folder)
+    tokenizer = with_chat_template(tiny, folder)
     store = tmp_path / "s.sqlite"
     assert main(["run", "--dataset", "humaneval", "--model", f"hf:{folder}", "--limit", "1",
                  "--max-tokens", "8", "--store", str(store), "--json"]) == 0

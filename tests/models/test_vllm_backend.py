@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -23,7 +22,7 @@ pytest.importorskip("vllm")
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from tiny_model import build_tiny_model  # noqa: E402
+from tiny_model import build_tiny_model, with_chat_template  # noqa: E402
 
 from execeval.problems import load_dataset  # noqa: E402
 from execeval.prompts import build_prompt  # noqa: E402
@@ -90,11 +89,7 @@ def test_greedy_end_to_end_with_the_models_own_logprobs(tiny: Path, tmp_path: Pa
 def test_sampling_with_a_seed_and_stop_string_on_a_chat_template(
         tiny: Path, tmp_path: Path) -> None:
     folder = tmp_path / "chatty"
-    shutil.copytree(tiny, folder)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-    tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
-                               "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
-    tokenizer.save_pretrained(folder)
+    tokenizer = with_chat_template(tiny, folder)
     summary, records = run(tmp_path, "--model", f"vllm:{folder}", "--limit", "1", "--n", "3",
                            "--temperature", "1.0", "--seed", "7", "--max-tokens", "40",
                            "--stop", "e")

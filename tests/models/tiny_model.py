@@ -6,9 +6,15 @@ save_pretrained: a real transformers model that needs no download.
 
 from __future__ import annotations
 
+import shutil
 import string
 import sys
 from pathlib import Path
+from typing import Any
+
+# role: content lines, then "assistant: " (a template of our own, for chat-prompt tests)
+CHAT_TEMPLATE = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
+                 "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
 
 
 def build_tiny_model(folder: Path, *, n_embd: int = 32, n_head: int = 2) -> None:
@@ -32,6 +38,17 @@ def build_tiny_model(folder: Path, *, n_embd: int = 32, n_head: int = 2) -> None
                                      n_layer=2, n_head=n_head, bos_token_id=1, eos_token_id=1,
                                      pad_token_id=0)
     transformers.GPT2LMHeadModel(config).save_pretrained(folder)
+
+
+def with_chat_template(tiny: Path, folder: Path) -> Any:
+    """A copy of the tiny model in `folder` whose tokenizer has CHAT_TEMPLATE; returns it."""
+    import transformers
+
+    shutil.copytree(tiny, folder)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(folder)
+    return tokenizer
 
 
 if __name__ == "__main__":
