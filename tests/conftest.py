@@ -1,14 +1,18 @@
-"""Shared fixtures: the real CLI in a subprocess with a private run store."""
+"""Shared fixtures: the real CLI in a subprocess with a private run store, and the real
+sandbox with the standard limits."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from execeval.executor import default_factory
+from execeval.sandbox import Limits, Sandbox
 
 
 @pytest.fixture
@@ -26,3 +30,13 @@ def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """The default (zygote) sandbox with the standard limits, `Limits()`; one per test
+    module, so no module sees another's zygote. Tests that need other limits ask for them
+    explicitly: `execeval.sandbox.with_limits(sandbox, limits)`."""
+    box = default_factory()(Limits())  # as runs build it (every benchmark's answers hidden)
+    try:
+        yield box
+    finally:
+        box.close()

@@ -9,6 +9,7 @@ import pytest
 from execeval.extract import extract
 from execeval.problems import load_dataset
 from execeval.prompts import HUMANEVAL_STOP
+from execeval.prompts.mbpp import tested_function as mbpp_function
 
 DATASET = load_dataset("humaneval")
 P0 = DATASET.problems["HumanEval/0"]
@@ -108,7 +109,8 @@ def test_mbpp_entry_point_comes_from_the_shown_tests_and_scripts_stay_whole() ->
            "assert f(1) == 1\nprint(f(2))\nif __name__ == '__main__':\n    f(0)\n```")
     mbpp_like = replace(P0, entry_point=None, code_prefix="", prompt="Write f.",
                         metadata={"tests_shown": ["assert f(1) == 1", "assert f(2) == 2"]})
-    ex = extract(mbpp_like, raw, chat=True)
+    assert mbpp_function(mbpp_like) == "f"  # MBPP's extraction hint
+    ex = extract(mbpp_like, raw, chat=True, function=mbpp_function(mbpp_like))
     assert ex.method == "fenced+sanitized"
     assert [getattr(n, "name", type(n).__name__) for n in ast.parse(ex.program).body] == [
         "Import", "f", "helper"]

@@ -1,6 +1,25 @@
 """execeval: evaluate code-writing language models by running what they write.
 
-Kept import-free so that the sandbox child, which imports this package, starts fast.
+The Python API (`evaluate`, `run`, `validate`, `load_run`, `load_dataset`) lives in
+`execeval.api` and is loaded on first use: this package stays import-free so that the
+sandbox child, which imports it, starts fast.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.2.0"
+API = ("evaluate", "run", "validate", "load_run", "load_dataset", "Run", "RunResult")
+
+
+def __getattr__(name: str) -> Any:
+    if name in API:
+        from execeval import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'execeval' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *API])

@@ -79,7 +79,7 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=positive_int, default=1, help="samples per problem")
     p.add_argument("--temperature", type=float, default=None,
                    help="default 0 (greedy) for --n 1, else 0.8")
-    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling (default 0.95)")
+    p.add_argument("--top-p", type=float, default=None, help="nucleus sampling (default 0.95)")
     p.add_argument("--max-tokens", type=positive_int, default=512,
                    help="new tokens per sample (default 512)")
     p.add_argument("--stop", action="append", metavar="TEXT",
@@ -104,39 +104,29 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
                    help="sequences per batch (hf: 16, vllm: 256)")
 
 
-def open_store(args: argparse.Namespace) -> Any:
-    from execeval.store import Store, default_path
+def store_path(args: argparse.Namespace) -> Path:
+    from execeval.store import default_path
 
-    return Store(Path(args.store) if args.store else default_path())
+    return Path(args.store) if getattr(args, "store", None) else default_path()
 
 
-def grade_and_report(args: argparse.Namespace, dataset: Any, samples: Sequence[Any],
-                     kind: str, config: dict[str, Any]) -> int:
-    from execeval.evaluate import evaluate
-    from execeval.sandbox import Limits, default_sandbox
+def interrupted(what: str, args: argparse.Namespace) -> int:
+    print(f"execeval: interrupted; {what} so far are saved in {store_path(args)}; "
+          "run the same command again to resume", file=sys.stderr)
+    return 130
 
-    store = open_store(args)
-    sandbox = default_sandbox(Limits(timeout=args.timeout, memory_mb=args.memory))
-    try:
-        result = evaluate(dataset, samples, store, sandbox, ks=args.k, workers=args.workers,
-                          kind=kind, config=config)
-    except KeyboardInterrupt:
-        print(f"execeval: interrupted; verdicts so far are saved in {store.path}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
-    finally:
-        sandbox.close()
-        store.close()
-    return report(args, result)
+
+def grading_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"k": args.k, "timeout": args.timeout, "memory_mb": args.memory,
+            "workers": args.workers, "store": store_path(args), "results": args.results}
+
+
+def dataset_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"data": args.data, "split": args.split, "challenge_tests": args.challenge_tests}
 
 
 def report(args: argparse.Namespace, result: Any) -> int:
-    """The end of `evaluate` and `run`: results file, table, and the --json line."""
-    from execeval.jsonl import write_rows
-
-    if args.results:
-        write_rows(args.results, result.rows)
-        result.summary["results"] = str(args.results)
+    """The end of `evaluate` and `run`: the table, and the --json line."""
     print_summary(result.summary, resumed=result.resumed, cached=result.cached)
     result.summary["verdicts_reused"] = result.cached  # this invocation's, not the run's
     if args.json:
@@ -145,30 +135,18 @@ def report(args: argparse.Namespace, result: Any) -> int:
 
 
 def print_summary(s: dict[str, Any], resumed: bool = False, cached: int = 0) -> None:
+    from execeval.summary import rows
+
     console = Console(highlight=False)
     table = Table(title=f"{s['dataset']}: {s['n_samples']} samples on {s['n_problems']} of "
                   f"{s['n_problems_total']} problems", show_header=False)
-    for k, v in s["pass_at_k"].items():
-        table.add_row(f"pass@{k}", f"{v:.4f}")
-    table.add_row("fraction correct", f"{s['fraction_correct']:.4f}")
-    for status, n in s["status_counts"].items():
-        table.add_row(f"status {status}", str(n))
-    for k, v in s.get("base_pass_at_k", {}).items():  # EvalPlus: pass_at_k above is plus
-        table.add_row(f"base pass@{k}", f"{v:.4f}")
-    if "n_pass_base_fail_plus" in s:
-        table.add_row("pass base, fail plus", str(s["n_pass_base_fail_plus"]))
-    if "strict_accuracy" in s:  # APPS
-        table.add_row("strict accuracy", f"{s['strict_accuracy']:.4f}")
-        table.add_row("test case average", f"{s['test_case_average']:.4f}")
-        for level, m in s.get("by_difficulty", {}).items():
-            table.add_row(f"  {level} ({m['n_problems']})", f"strict {m['strict_accuracy']:.4f}, "
-                          f"tests {m['test_case_average']:.4f}")
+    for name, value in rows(s):
+        table.add_row(name, value)
     console.print(table)
     if s["n_problems"] < s["n_problems_total"]:
         console.print(f"note: the samples cover {s['n_problems']} of {s['n_problems_total']} "
                       "problems; metrics are over those covered")
-    skipped = [k for k in (1, 10, 100) if str(k) not in s["pass_at_k"]]
-    if skipped and not s["pass_at_k"]:
+    if not s["pass_at_k"]:
         console.print("note: no requested k is <= the smallest number of samples per problem "
                       f"({s['samples_per_problem']['min']})")
     how = f"resumed, {cached} verdicts reused" if resumed or cached else "new"
@@ -178,72 +156,31 @@ def print_summary(s: dict[str, Any], resumed: bool = False, cached: int = 0) -> 
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from execeval.problems import load_dataset
-    from execeval.samples import read_samples
+    from execeval import api
 
-    dataset = load_dataset(args.dataset, args.data, args.problems, split=args.split,
-                           challenge_tests=args.challenge_tests)
-    samples = read_samples(args.samples, dataset)
-    return grade_and_report(args, dataset, samples, "evaluate",
-                            {"samples": os.path.abspath(args.samples)})
-
-
-def select_tasks(dataset: Any, tasks: str | None, limit: int | None) -> list[str]:
-    """--tasks picks by id (dataset spelling or number), --limit keeps the first N."""
-    ids = list(dataset.problems)
-    if tasks:
-        ids = []
-        for name in (t.strip() for t in tasks.split(",") if t.strip()):
-            found = dataset.resolve(name)
-            if found is None:
-                raise UserError(f"--tasks/--problems: unknown task {name!r} (not a file, nor a "
-                                f"task of dataset {dataset.name})")
-            ids.append(found)
-        ids = list(dict.fromkeys(ids))
-    return ids[:limit] if limit else ids
+    try:
+        result = api.evaluate(args.samples, args.dataset, problems_file=args.problems,
+                              **dataset_options(args), **grading_options(args))
+    except KeyboardInterrupt:
+        return interrupted("verdicts", args)
+    return report(args, result)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from execeval import pipeline
-    from execeval.models import Backend, Settings, load_model
-    from execeval.problems import load_dataset
-    from execeval.sandbox import Limits, default_sandbox
+    from execeval import api
 
-    # --problems is a problem file when it names one, else a selection like --tasks
-    problems_file = args.problems if args.problems and Path(args.problems).is_file() else None
-    selection = args.tasks or (args.problems if problems_file is None else None)
-    dataset = load_dataset(args.dataset, args.data, problems_file, split=args.split,
-                           challenge_tests=args.challenge_tests)
-    task_ids = select_tasks(dataset, selection, args.limit)
-    temperature = args.temperature if args.temperature is not None else (
-        0.0 if args.n == 1 else 0.8)
-    if temperature < 0 or not 0 < args.top_p <= 1:
-        raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
-    settings = Settings(n=args.n, temperature=temperature, top_p=args.top_p,
-                        max_tokens=args.max_tokens, seed=args.seed)
-    stop = () if args.no_stop else (tuple(args.stop) if args.stop else None)
-    model = load_model(args.model, dataset, Backend(
-        concurrency=args.concurrency, timeout=args.request_timeout, retries=args.retries,
-        batch_size=args.batch_size, seed=args.seed))
     try:
-        check = getattr(model, "check", None)
-        if check is not None:
-            check(task_ids, args.n)
-        style = args.prompt_style or ("chat" if model.chat else "completion")
-        plan = pipeline.plan(dataset, task_ids, settings, style, args.shots, stop)
-        store = open_store(args)
-        sandbox = default_sandbox(Limits(timeout=args.timeout, memory_mb=args.memory))
-        try:
-            result = pipeline.run(plan, model, store, sandbox, ks=args.k, workers=args.workers)
-        except KeyboardInterrupt:
-            print(f"execeval: interrupted; generations and verdicts so far are saved in "
-                  f"{store.path}; run the same command again to resume", file=sys.stderr)
-            return 130
-        finally:
-            sandbox.close()
-            store.close()
-    finally:
-        model.close()
+        result = api.run(
+            args.model, args.dataset, problems=args.problems, tasks=args.tasks,
+            limit=args.limit, n=args.n, temperature=args.temperature, top_p=args.top_p,
+            max_tokens=args.max_tokens,
+            stop=() if args.no_stop else (tuple(args.stop) if args.stop else None),
+            seed=args.seed, prompt_style=args.prompt_style, shots=args.shots,
+            concurrency=args.concurrency, request_timeout=args.request_timeout,
+            retries=args.retries, batch_size=args.batch_size, **dataset_options(args),
+            **grading_options(args))
+    except KeyboardInterrupt:
+        return interrupted("generations and verdicts", args)
     g = result.summary["generation"]
     print(f"generation: {g['generated']} new, {g['reused']} reused; empty {g['empty_rate']:.3f}, "
           f"unparseable {g['unparseable_rate']:.3f}, truncated {g['truncated_rate']:.3f}; "
@@ -252,53 +189,79 @@ def cmd_run(args: argparse.Namespace) -> int:
     return report(args, result)
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from execeval import api
+    from execeval.validate import print_report
+
+    if not args.name and not args.problems:
+        raise UserError("validate: name a dataset (e.g. mbpp) or give --problems FILE")
+    try:
+        result = api.validate(args.name, problems_file=args.problems, **dataset_options(args),
+                              timeout=args.timeout, memory_mb=args.memory, workers=args.workers,
+                              store=store_path(args))
+    except KeyboardInterrupt:
+        return interrupted("verdicts", args)
+    print_report(result)
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     import datetime
 
-    store = open_store(args)
+    from execeval.store import Store
+
+    store = Store(store_path(args))
     runs = store.runs()
     if args.json:
         print(json.dumps(runs))
         return 0
-    table = Table("kind", "dataset", "samples", "status", "pass@1", "created")
+    table = Table("kind", "dataset", "graded", "status", "pass@1", "created")
     table.columns.insert(0, Column("run", no_wrap=True, min_width=12))  # ids must stay whole
     for r in runs:
         p1 = (r["summary"] or {}).get("pass_at_k", {}).get("1")
         created = datetime.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M")
-        table.add_row(r["run_id"], r["kind"], r["dataset"], str(r["n_samples"]), r["status"],
-                      "" if p1 is None else f"{p1:.4f}", created)
+        table.add_row(r["run_id"], r["kind"], r["dataset"], f"{r['n_graded']}/{r['n_samples']}",
+                      r["status"], "" if p1 is None else f"{p1:.4f}", created)
     Console().print(table)
     print(f"{len(runs)} runs in {store.path}")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    run = store.run(args.run)
+    from execeval import api
+
+    run = api.load_run(args.run, store_path(args))
     if args.json:
-        print(json.dumps(run))
+        print(json.dumps({k: v for k, v in vars(run).items() if k != "store"}))
         return 0
-    print(f"run {run['run_id']} ({run['kind']}, {run['status']}) on {run['dataset']} "
-          f"{run['dataset_version']}")
-    print("config: " + json.dumps(run["config"], sort_keys=True))
-    if run["summary"]:
-        print_summary(run["summary"])
+    print(f"run {run.run_id} ({run.kind}, {run.status}) on {run.dataset} {run.dataset_version}")
+    print("config: " + json.dumps(run.config, sort_keys=True))
+    if run.summary:
+        print_summary(run.summary)
     else:
         print("no summary yet: the run did not finish; run its command again to resume")
     return 0
 
 
+def cmd_samples(args: argparse.Namespace) -> int:
+    """A run's samples as JSON lines on stdout, streamed (pipe it into jq or head)."""
+    from execeval import api
+
+    run = api.load_run(args.run, store_path(args))
+    for s in run.samples(status=args.status, task_id=args.task):
+        sys.stdout.write(json.dumps(s.as_dict(), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
 def cmd_sandbox_check(args: argparse.Namespace) -> int:
+    from execeval.benchmark import hidden_packages
     from execeval.sandbox import Limits
     from execeval.sandbox.probe import print_check
 
-    return print_check(Limits(timeout=args.timeout, memory_mb=args.memory))
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from execeval.validate import cmd_validate as validate
-
-    return validate(args)
+    return print_check(Limits(timeout=args.timeout, memory_mb=args.memory), hidden_packages())
 
 
 class Parser(argparse.ArgumentParser):
@@ -343,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="PATH")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("samples", help="print a run's samples as JSON lines")
+    p.add_argument("run", help="run id (a unique prefix is enough)")
+    p.add_argument("--status", help="only samples with this status (passed, failed, error, "
+                   "syntax_error, timeout, memory, crash, harness_error, or pending)")
+    p.add_argument("--task", metavar="ID", help="only this task's samples")
+    p.add_argument("--store", metavar="PATH")
+    p.set_defaults(handler=cmd_samples)
 
     p = sub.add_parser("sandbox", help="the sandbox that runs programs")
     sandbox_sub = p.add_subparsers(dest="sandbox_command", required=True)

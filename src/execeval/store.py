@@ -1,8 +1,13 @@
-"""Runs and verdicts in one embedded SQLite file.
+"""Runs, samples, generations and verdicts in one embedded SQLite file, and read back.
 
 Verdicts are content-addressed (problem hash, program, limits, judge version), so the
 same program is never graded twice and an interrupted run resumes where it stopped:
-each verdict is committed the moment it is known.
+each sample is recorded as it arrives and each verdict the moment it is known.
+
+The schema is versioned (`PRAGMA user_version`); a file written by an older execeval is
+migrated in place when opened. This module reads and writes plain records only: it
+imports nothing from the sandbox or the judge, and no numpy, so tools that only look at
+runs (the viewer, `execeval samples`) start fast.
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.judge import Verdict
+from execeval.verdict import Verdict
 
-SCHEMA = """
+SCHEMA_VERSION = 2
+
+TABLES = """
 CREATE TABLE IF NOT EXISTS verdicts (
     key TEXT PRIMARY KEY, passed INTEGER NOT NULL, status TEXT NOT NULL,
     detail TEXT NOT NULL, seconds REAL NOT NULL, extra TEXT NOT NULL, created REAL NOT NULL);
@@ -33,6 +41,24 @@ CREATE TABLE IF NOT EXISTS generations (
     key TEXT NOT NULL, idx INTEGER NOT NULL, task_id TEXT NOT NULL, record TEXT NOT NULL,
     created REAL NOT NULL, PRIMARY KEY (key, idx));
 """
+# Version 2 (this one): a run's samples say which sample of their task they are, which
+# prompt and stored generation they came from, the program that ran and how it was
+# extracted; prompts are kept; harness errors are kept (shown) but never reused.
+V2 = """
+ALTER TABLE run_samples ADD COLUMN sample INTEGER;
+ALTER TABLE run_samples ADD COLUMN prompt_key TEXT;
+ALTER TABLE run_samples ADD COLUMN generation_key TEXT;
+ALTER TABLE run_samples ADD COLUMN program TEXT;
+ALTER TABLE run_samples ADD COLUMN extraction TEXT;
+CREATE TABLE IF NOT EXISTS prompts (key TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS run_samples_task ON run_samples (run_id, task_id);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script, to run one by one inside a transaction (executescript
+    would commit first)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def default_path() -> Path:
@@ -43,47 +69,157 @@ def default_path() -> Path:
     return Path(data_home) / "execeval" / "runs.sqlite"
 
 
+@dataclass(frozen=True)
+class SampleRow:
+    """One sample of a run as it is recorded: where it sits, what ran, and its input."""
+
+    idx: int                        # position in the run (the results file's order)
+    task_id: str
+    sample: int                     # index among its task's samples
+    verdict_key: str
+    program: str
+    extraction: str                 # how the program was obtained ("completion", "fenced", ...)
+    record: dict[str, Any]          # the input row (evaluate) or what the run knows (run)
+    prompt_key: str | None = None
+    generation_key: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredSample:
+    """One sample read back, with its generation and verdict where they exist."""
+
+    run_id: str
+    idx: int
+    task_id: str
+    sample: int | None
+    prompt_key: str | None
+    raw: str | None                 # the model's output (or the input row's code)
+    program: str | None             # what ran (None for runs stored before schema 2)
+    extraction: str | None
+    finish_reason: str | None
+    n_prompt_tokens: int | None
+    n_tokens: int | None
+    sum_logprob: float | None
+    mean_logprob: float | None
+    logprobs: list[float] | None
+    gen_seconds: float | None
+    passed: bool | None             # None: not graded yet
+    status: str | None
+    detail: str | None
+    seconds: float | None
+    extra: dict[str, Any]
+    record: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def verdict(self) -> Verdict | None:
+        if self.status is None:
+            return None
+        return Verdict(bool(self.passed), self.status, self.detail or "", self.seconds or 0.0,
+                       self.extra)
+
+
+def _raw_of(record: dict[str, Any], generation: dict[str, Any] | None) -> str | None:
+    if generation is not None:
+        return generation.get("text")
+    for name in ("completion", "solution"):
+        if isinstance(record.get(name), str):
+            return record[name]
+    return None
+
+
 class Store:
     """One SQLite connection, used from one thread."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path | str, *, read_only: bool = False):
+        self.path = Path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None)
+            if read_only:
+                if not self.path.exists():
+                    raise UserError(f"{self.path}: no run store here")
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                          isolation_level=None)
+                self.db.execute("PRAGMA busy_timeout=10000")
+                self._check_version(self.db.execute("PRAGMA user_version").fetchone()[0],
+                                    writable=False)
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=10000")
-            self.db.executescript(SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as e:
-            raise UserError(f"{path}: cannot open the run store ({e})") from None
+            raise UserError(f"{self.path}: cannot open the run store ({e})") from None
+
+    def _check_version(self, version: int, writable: bool) -> None:
+        if version > SCHEMA_VERSION:
+            raise UserError(f"{self.path}: run store schema {version} is newer than this "
+                            f"execeval's ({SCHEMA_VERSION}); upgrade execeval")
+        if version < SCHEMA_VERSION and not writable:
+            raise UserError(f"{self.path}: run store schema {version} needs migrating; open "
+                            "it once with a writing command (e.g. `execeval runs`)")
+
+    def _migrate(self) -> None:
+        """Bring the file to SCHEMA_VERSION, one step at a time, each in one transaction."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        self._check_version(version, writable=True)
+        if version == SCHEMA_VERSION:
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]  # another opener?
+            if version < 2:  # 0: a new file, or one of schema 1 (which had no version)
+                for statement in _statements(TABLES + V2):
+                    self.db.execute(statement)
+                self._number_old_samples()
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _number_old_samples(self) -> None:
+        """Schema-1 samples get their index within their task: a `run` row says it, an
+        `evaluate` row is numbered in file order."""
+        seen: dict[tuple[str, str], int] = {}
+        updates = []
+        for run_id, idx, task_id, record in self.db.execute(
+                "SELECT run_id, idx, task_id, record FROM run_samples ORDER BY run_id, idx"):
+            stated = json.loads(record).get("sample")
+            number = stated if isinstance(stated, int) else seen.get((run_id, task_id), 0)
+            seen[(run_id, task_id)] = number + 1
+            updates.append((number, run_id, idx))
+        self.db.executemany("UPDATE run_samples SET sample = ? WHERE run_id = ? AND idx = ?",
+                            updates)
 
     def close(self) -> None:
         self.db.close()
 
     # verdicts -------------------------------------------------------------
     def get_verdicts(self, keys: Iterable[str]) -> dict[str, Verdict]:
+        """Stored verdicts that may be reused: a `harness_error` (a bug of ours) never is."""
         found: dict[str, Verdict] = {}
         keys = list(set(keys))
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             rows = self.db.execute(
                 f"SELECT key, passed, status, detail, seconds, extra FROM verdicts "
-                f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+                f"WHERE status != 'harness_error' AND key IN ({','.join('?' * len(chunk))})",
+                chunk)
             for key, passed, status, detail, seconds, extra in rows:
                 found[key] = Verdict(bool(passed), status, detail, seconds, json.loads(extra))
         return found
 
-    def put_verdict(self, key: str, v: Verdict) -> None:
-        """Committed at once (WAL), so a kill -9 loses at most the verdicts in flight.
-        A `harness_error` (a bug of ours) is never kept: the next run grades it again."""
-        if v.status == "harness_error":
-            return
-        self.db.execute(
-            "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, int(v.passed), v.status, v.detail, v.seconds, json.dumps(v.extra), time.time()))
+    def put_verdicts(self, items: Sequence[tuple[str, Verdict]]) -> None:
+        """Committed at once (WAL), so a kill -9 loses at most the verdicts in flight."""
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((k, int(v.passed), v.status, v.detail, v.seconds, json.dumps(v.extra), now)
+                 for k, v in items))
 
-    # generations (execeval.pipeline): raw samples addressed by (model, settings, prompt) --
+    # generations: raw samples addressed by (model, settings, prompt) ---------
     def get_generations(self, key: str, below: int) -> dict[int, dict[str, Any]]:
         """Stored samples 0 .. below-1 of one generation address, by sample index."""
         rows = self.db.execute("SELECT idx, record FROM generations WHERE key = ? AND idx < ?",
@@ -99,24 +235,20 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?)",
                                 ((key, i, task_id, json.dumps(r), now) for i, r in records))
 
-    def set_run_samples(self, run_id: str,
-                        samples: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
-        """A generation run knows its samples (task_id, verdict key, record) only at the end."""
+    def put_prompts(self, prompts: Iterable[tuple[str, dict[str, Any]]]) -> None:
         with self.db:
             self.db.execute("BEGIN")
-            self.db.execute("DELETE FROM run_samples WHERE run_id = ?", (run_id,))
-            self._insert_samples(run_id, samples)
+            self.db.executemany("INSERT OR IGNORE INTO prompts VALUES (?, ?)",
+                                ((k, json.dumps(r)) for k, r in prompts))
 
-    def _insert_samples(self, run_id: str,
-                        samples: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
-        self.db.executemany(
-            "INSERT INTO run_samples VALUES (?, ?, ?, ?, ?)",
-            ((run_id, i, t, k, json.dumps(r)) for i, (t, k, r) in enumerate(samples)))
+    def prompt(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT record FROM prompts WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
 
     # runs -----------------------------------------------------------------
     def begin_run(self, run_id: str, kind: str, dataset: tuple[str, str, str],
-                  config: dict[str, Any], samples: Sequence[tuple[str, str, dict[str, Any]]]) -> bool:
-        """Record a run and its samples (task_id, verdict key, record); False if it already existed."""
+                  config: dict[str, Any]) -> bool:
+        """Record a run (again running); False if it already existed (a resume)."""
         now = time.time()
         with self.db:
             self.db.execute("BEGIN")
@@ -127,8 +259,18 @@ class Store:
                 return False
             self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?)",
                             (run_id, kind, *dataset, json.dumps(config, sort_keys=True), now, now))
-            self._insert_samples(run_id, samples)
         return True
+
+    def put_samples(self, run_id: str, rows: Sequence[SampleRow]) -> None:
+        """A run's samples, committed as they arrive (an interrupted run shows what it has)."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO run_samples (run_id, idx, task_id, verdict_key, record, "
+                "sample, prompt_key, generation_key, program, extraction) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((run_id, r.idx, r.task_id, r.verdict_key, json.dumps(r.record), r.sample,
+                  r.prompt_key, r.generation_key, r.program, r.extraction) for r in rows))
 
     def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
         self.db.execute("UPDATE runs SET status = 'complete', summary = ?, updated = ? "
@@ -137,16 +279,19 @@ class Store:
     def runs(self) -> list[dict[str, Any]]:
         cur = self.db.execute(
             "SELECT r.run_id, r.kind, r.dataset, r.status, r.created, r.summary, "
-            "(SELECT COUNT(*) FROM run_samples s WHERE s.run_id = r.run_id) "
+            "(SELECT COUNT(*) FROM run_samples s WHERE s.run_id = r.run_id), "
+            "(SELECT COUNT(*) FROM run_samples s JOIN verdicts v ON v.key = s.verdict_key "
+            " WHERE s.run_id = r.run_id) "
             "FROM runs r ORDER BY r.created")
         return [{"run_id": a, "kind": b, "dataset": c, "status": d, "created": e,
-                 "summary": json.loads(f) if f else None, "n_samples": g}
-                for a, b, c, d, e, f, g in cur]
+                 "summary": json.loads(f) if f else None, "n_samples": g, "n_graded": h}
+                for a, b, c, d, e, f, g, h in cur]
 
     def run(self, prefix: str) -> dict[str, Any]:
         rows = self.db.execute(
             "SELECT run_id, kind, dataset, dataset_version, dataset_hash, config, status, "
-            "summary, created, updated FROM runs WHERE run_id LIKE ?", (prefix + "%",)).fetchall()
+            "summary, created, updated FROM runs WHERE substr(run_id, 1, ?) = ?",
+            (len(prefix), prefix)).fetchall()
         if not rows:
             raise UserError(f"no run {prefix!r} in {self.path}")
         if len(rows) > 1:
@@ -157,3 +302,40 @@ class Store:
         run["config"] = json.loads(run["config"])
         run["summary"] = json.loads(run["summary"]) if run["summary"] else None
         return run
+
+    def samples(self, run_id: str, *, status: str | None = None,
+                task_id: str | None = None) -> Iterator[StoredSample]:
+        """A run's samples in run order, streamed: `status` "pending" selects the ungraded."""
+        where, args = ["s.run_id = ?"], [run_id]
+        if task_id is not None:
+            where.append("s.task_id = ?")
+            args.append(task_id)
+        if status == "pending":
+            where.append("v.status IS NULL")
+        elif status is not None:
+            where.append("v.status = ?")
+            args.append(status)
+        cur = self.db.execute(
+            "SELECT s.idx, s.task_id, s.sample, s.prompt_key, s.program, s.extraction, s.record, "
+            "g.record, v.passed, v.status, v.detail, v.seconds, v.extra "
+            "FROM run_samples s LEFT JOIN verdicts v ON v.key = s.verdict_key "
+            "LEFT JOIN generations g ON g.key = s.generation_key AND g.idx = s.sample "
+            f"WHERE {' AND '.join(where)} ORDER BY s.idx", args)
+        for (idx, task, sample, prompt_key, program, extraction, record, gen, passed, vstatus,
+             detail, seconds, extra) in cur:
+            rec = json.loads(record)
+            g = json.loads(gen) if gen else None
+            logprobs = g.get("logprobs") if g else None
+            total = round(sum(logprobs), 6) if logprobs else rec.get("sum_logprob")
+            n_tok = (g or {}).get("n_tokens") or (len(logprobs) if logprobs else None)
+            yield StoredSample(
+                run_id=run_id, idx=idx, task_id=task, sample=sample, prompt_key=prompt_key,
+                raw=_raw_of(rec, g), program=program,
+                extraction=extraction or rec.get("extraction"),
+                finish_reason=(g or rec).get("finish_reason"),
+                n_prompt_tokens=(g or rec).get("n_prompt_tokens"), n_tokens=n_tok,
+                sum_logprob=total,
+                mean_logprob=(round(total / n_tok, 6) if total is not None and n_tok else None),
+                logprobs=logprobs, gen_seconds=g.get("seconds") if g else rec.get("gen_seconds"),
+                passed=None if passed is None else bool(passed), status=vstatus, detail=detail,
+                seconds=seconds, extra=json.loads(extra) if extra else {}, record=rec)

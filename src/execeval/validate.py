@@ -2,42 +2,49 @@
 
 A benchmark whose own solutions fail its tests is a broken benchmark; this lists where,
 and why, so docs/benchmarks.md can name the known-broken problems and a grader change
-that breaks a good problem shows up at once.
+that breaks a good problem shows up at once. It is a run like any other (kind
+`validate`), recorded and cached.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from execeval.errors import UserError
-from execeval.evaluate import grade_all
-from execeval.judge import Verdict
+from execeval.executor import Executor
+from execeval.grading import base_config, evaluate, run_id_of
 from execeval.problems.model import Dataset
+from execeval.samples import Sample
+from execeval.store import Store
 
 
-def validate(dataset: Dataset, sandbox: Any, workers: int) -> dict[str, Any]:
+def references(dataset: Dataset) -> Iterator[Sample]:
+    for i, p in enumerate((p for p in dataset.problems.values() if p.reference), 1):
+        yield Sample(i, p.task_id, p.reference, {"task_id": p.task_id, "solution": p.reference})
+
+
+def validate(dataset: Dataset, executor: Executor, store: Store) -> dict[str, Any]:
     """Grade each problem's reference; report the failures and the sandbox-graded ones."""
-    jobs = {p.task_id: (p, p.reference) for p in dataset.problems.values() if p.reference}
-    verdicts: dict[str, Verdict] = {}
-    grade_all(jobs, sandbox, workers, verdicts.__setitem__, label="validating")
-    failing = [{"task_id": t, "status": v.status, "detail": v.detail}
-               for t, v in verdicts.items() if not v.passed]
-    failing.sort(key=lambda r: list(dataset.problems).index(r["task_id"]))
+    count = sum(1 for _ in references(dataset))
+    config = base_config(executor.limits, [1])
+    result = evaluate(dataset, references(dataset), count, store, executor, ks=[1],
+                      run_id=run_id_of("validate", dataset, config, []), kind="validate",
+                      config=config)
+    failing = [{"task_id": s.task_id, "status": s.status, "detail": s.detail}
+               for s in store.samples(result.run_id) if not s.passed]
     in_sandbox = [{"task_id": p.task_id, "reason": p.tests.get("in_sandbox")}
                   for p in dataset.problems.values()
                   if isinstance(p.tests, dict) and p.tests.get("in_sandbox")]
     return {
         "dataset": dataset.name, "dataset_version": dataset.version,
         "dataset_hash": dataset.hash, "n_problems": len(dataset.problems),
-        "n_with_reference": len(jobs), "n_passed": len(jobs) - len(failing),
+        "n_with_reference": count, "n_passed": count - len(failing),
         "failing": failing,
         "no_reference": [t for t, p in dataset.problems.items() if not p.reference],
-        "graded_in_sandbox": in_sandbox,
+        "graded_in_sandbox": in_sandbox, "run_id": result.run_id,
     }
 
 
@@ -57,22 +64,3 @@ def print_report(report: dict[str, Any]) -> None:
         for row in report["graded_in_sandbox"]:
             table.add_row(row["task_id"], row["reason"])
         console.print(table)
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from execeval.problems import load_dataset
-    from execeval.sandbox import Limits, default_sandbox
-
-    if not args.name and not args.problems:
-        raise UserError("validate: name a dataset (e.g. mbpp) or give --problems FILE")
-    dataset = load_dataset(args.name, args.data, args.problems, split=args.split,
-                           challenge_tests=args.challenge_tests)
-    sandbox = default_sandbox(Limits(timeout=args.timeout, memory_mb=args.memory))
-    try:
-        report = validate(dataset, sandbox, args.workers)
-    finally:
-        sandbox.close()
-    print_report(report)
-    if args.json:
-        print(json.dumps(report))
-    return 0

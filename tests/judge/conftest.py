@@ -1,20 +1,10 @@
-"""The real sandbox (the default zygote) for grader tests."""
+"""Fixtures for the grader tests (the real sandbox, `sandbox`, comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 
 import pytest
-
-from execeval.sandbox import Limits, Sandbox, default_sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    box = default_sandbox(Limits(timeout=3.0))
-    yield box
-    box.close()
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from execeval.errors import UserError
-from execeval.evaluate import summarize
 from execeval.judge import grade
 from execeval.judge.apps import call_result_matches, stdout_matches
 from execeval.problems import load_dataset
 from execeval.sandbox import Limits, Sandbox, default_sandbox
+from execeval.summary import summarize
 
 ROWS = [
     {"problem_id": 1, "difficulty": "introductory", "question": "Print a+b.", "starter_code": "",
@@ -112,7 +112,7 @@ def test_summary_strict_accuracy_and_test_case_average(apps: str, sandbox: Sandb
               (add, "a, b = map(int, input().split())\nprint(a + b if a >= 0 else 1)\n"),
               (total, "def total(xs):\n    return 0\n")]
     verdicts = [grade(p, prog, sandbox) for p, prog in graded]
-    s = summarize(ds, [p.task_id for p, _ in graded], verdicts, [1])
+    s = summarize(ds, zip([p.task_id for p, _ in graded], verdicts, strict=True), [1])
     # problem 1: strict (1 + 0) / 2, tests (1 + 3/4) / 2; problem 2: strict 0, tests 1/2
     assert s["strict_accuracy"] == pytest.approx(0.25)
     assert s["test_case_average"] == pytest.approx((0.875 + 0.5) / 2)

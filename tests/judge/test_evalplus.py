@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from execeval.errors import UserError
-from execeval.evaluate import summarize
 from execeval.judge import grade, oracle
 from execeval.judge.evalplus import batches, output_matches
 from execeval.problems import load_dataset
 from execeval.problems.evalplus import typed_inputs
 from execeval.sandbox import Sandbox
+from execeval.summary import summarize
 
 HUMANEVAL_PLUS = [
     {"task_id": "HumanEval/0", "prompt": "def add(a, b):\n    \"\"\"Add.\"\"\"\n",
@@ -94,7 +94,7 @@ def test_summary_reports_base_plus_and_the_gap(humaneval_plus: str, sandbox: San
     programs = [(add, add.reference), (add, add.prompt + "    return min(a + b, 2**63)\n"),
                 (half, half.reference), (half, half.prompt + "    return x // 2\n")]
     verdicts = [grade(p, prog, sandbox) for p, prog in programs]
-    s = summarize(ds, [p.task_id for p, _ in programs], verdicts, [1])
+    s = summarize(ds, zip([p.task_id for p, _ in programs], verdicts, strict=True), [1])
     assert s["pass_at_k"] == {"1": 0.5}            # plus: 1 of 2 on each problem
     assert s["base_pass_at_k"] == {"1": 0.75}      # base: add 2/2, half 1/2
     assert s["n_pass_base_fail_plus"] == 1

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from execeval.api import validate
 from execeval.errors import UserError
 from execeval.judge import grade
 from execeval.judge.mathqa import answers_match
 from execeval.problems import load_dataset
 from execeval.sandbox import Sandbox
-from execeval.validate import validate
 
 DATA = str(Path(__file__).parent.parent / "problems" / "data" / "mathqa_small.json")
 
@@ -48,7 +48,8 @@ def test_grading(sandbox: Sandbox) -> None:
     assert grade(p, "result = 10.0\n", sandbox).status == "error"  # no `answer`
 
 
-def test_validate_lists_the_broken_reference(sandbox: Sandbox) -> None:
-    report = validate(load_dataset("mathqa-python", DATA), sandbox, workers=2)
+def test_validate_lists_the_broken_reference(tmp_path: Path) -> None:
+    report = validate(load_dataset("mathqa-python", DATA), store=tmp_path / "s.sqlite",
+                      workers=2)
     assert report["n_passed"] == 2
     assert [r["task_id"] for r in report["failing"]] == ["MathQA/2"]

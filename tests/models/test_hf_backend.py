@@ -99,7 +99,10 @@ def test_a_tokenizer_with_a_chat_template_gets_chat_prompts(
                  "--max-tokens", "8", "--store", str(store), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["generation"]["prompt_style"] == "chat"
-    assert summary["generation"]["settings"]["stop"] == []  # chat prompts stop at EOS only
+    assert summary["generation"]["settings"]["stop"] is None  # each prompt's own stops ...
+    (prompt,) = [json.loads(r) for (r,) in sqlite3.connect(store).execute(
+        "SELECT record FROM prompts")]
+    assert prompt["style"] == "chat" and prompt["stop"] == []  # ... chat: EOS only
     (record,) = [json.loads(r) for (r,) in sqlite3.connect(store).execute(
         "SELECT record FROM generations")]
     from execeval.problems import load_dataset

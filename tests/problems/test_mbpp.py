@@ -40,7 +40,7 @@ def test_splits(split: str, ids: list[str] | None) -> None:
 def test_unknown_split_and_misplaced_options_are_user_errors() -> None:
     with pytest.raises(UserError, match="unknown MBPP split 'dev'"):
         load_dataset("mbpp", FULL, split="dev")
-    with pytest.raises(UserError, match="apply to MBPP only"):
+    with pytest.raises(UserError, match="--split does not apply to dataset 'humaneval'"):
         load_dataset("humaneval", None, split="test")
     with pytest.raises(UserError, match="sanitized MBPP has no challenge tests"):
         load_dataset("mbpp-sanitized", SANITIZED, challenge_tests=True)

@@ -1,14 +1,20 @@
 """Helpers for the sandbox suite: a toy problem graded by the real trusted `check` grader,
-and a view of the processes a zygote has left behind."""
+a view of the processes a zygote has left behind, and CPU hogs that share one CPU with it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
+import subprocess
+import sys
 import time
+from typing import Any
 
+from execeval.executor import LocalExecutor
 from execeval.judge import Verdict, grade
 from execeval.problems.model import Problem
-from execeval.sandbox import Limits, zygote
+from execeval.sandbox import Limits, Sandbox, zygote
 from execeval.sandbox.warm import ZygoteSandbox
 
 ADD = Problem(
@@ -16,11 +22,11 @@ ADD = Problem(
     tests="def check(candidate):\n    assert candidate(1, 2) == 3\n"
           "    assert candidate(-1, 1) == 0\n    assert candidate(20, 22) == 42\n",
     reference="    return a + b\n")
-FAST = Limits(timeout=1.0, memory_mb=1024)
+FAST = Limits(timeout=1.0, memory_mb=1024)  # the suite's limits: `with_limits(sandbox, FAST)`
 SPARES = zygote.SPARES  # children the zygote keeps forked and waiting
 
 
-def run(sandbox: ZygoteSandbox, program: str, problem: Problem = ADD) -> Verdict:
+def run(sandbox: Sandbox, program: str, problem: Problem = ADD) -> Verdict:
     return grade(problem, program, sandbox)
 
 
@@ -69,8 +75,85 @@ def _parent(pid: int) -> int:
 
 
 def wait_no_descendants(sandbox: ZygoteSandbox, seconds: float = 5.0) -> set[int]:
-    """The zygote's children that are still alive after `seconds` (empty when all died)."""
+    """The zygote's children that are still alive after `seconds` (empty when all died).
+    Waits on their pidfds: it wakes when one of them exits, not on a polling tick."""
     deadline = time.monotonic() + seconds
-    while (left := executions_of(sandbox)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while (left := executions_of(sandbox)) and (timeout := deadline - time.monotonic()) > 0:
+        pidfds = []
+        for pid in left:
+            with contextlib.suppress(OSError):  # gone already
+                pidfds.append(os.pidfd_open(pid))
+        try:
+            if len(pidfds) == len(left):  # else one has gone: look again at once
+                select.select(pidfds, [], [], timeout)  # readable: that process has exited
+        finally:
+            for fd in pidfds:
+                os.close(fd)
     return left
+
+
+def one_cpu() -> int:
+    """A CPU this process may run on: the timing tests put their hogs and the zygote on it."""
+    return min(os.sched_getaffinity(0))
+
+
+def start_hogs(n: int, cpu: int) -> list[subprocess.Popen[bytes]]:
+    """`n` endless loops pinned to `cpu`, each in a session (so a scheduler autogroup) of
+    its own, as executions are; returns once every one of them says it is pinned and
+    spinning (its line on stdout), so that none is still starting its interpreter."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "import os, sys\n"
+                              f"os.sched_setaffinity(0, {{{cpu}}})\n"
+                              "sys.stdout.write('spinning\\n')\nsys.stdout.flush()\n"
+                              "while True:\n    pass\n"],
+                             stdout=subprocess.PIPE, start_new_session=True) for _ in range(n)]
+    try:
+        for hog in hogs:
+            assert hog.stdout is not None
+            assert hog.stdout.readline() == b"spinning\n", "a CPU hog failed to start"
+    except BaseException:
+        stop_hogs(hogs)
+        raise
+    return hogs
+
+
+def stop_hogs(hogs: list[subprocess.Popen[bytes]]) -> None:
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+        if hog.stdout is not None:
+            hog.stdout.close()
+
+
+def pin_zygote(sandbox: ZygoteSandbox, cpu: int) -> None:
+    """Start the sandbox's zygote now and pin it to `cpu`: every execution it forks from
+    then on inherits the affinity. (Under a user namespace the process we started is a stub
+    whose child is the zygote: both are pinned.)"""
+    if sandbox._proc is None or sandbox._proc.poll() is not None:
+        sandbox._launch()  # before any child is forked, so that none escapes the pin
+    assert sandbox._proc is not None
+    for pid in {sandbox._proc.pid} | descendants(sandbox._proc.pid):
+        os.sched_setaffinity(pid, {cpu})
+
+
+class Borrowed:
+    """A sandbox lent to an executor, which must not close it (the test does)."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.base, self.limits = sandbox, sandbox.limits
+
+    def start(self, limits: Limits | None = None) -> Any:
+        return self.base.start(limits)
+
+    def close(self) -> None:
+        pass
+
+
+def grade_many(sandbox: Sandbox, jobs: dict[str, tuple[Problem, str]],
+               workers: int) -> dict[str, Verdict]:
+    """Grade through the real local executor (its re-check policy included) on `sandbox`."""
+    executor = LocalExecutor(sandbox.limits, workers, factory=lambda _: Borrowed(sandbox))
+    try:
+        futures = {k: executor.submit(p, program) for k, (p, program) in jobs.items()}
+        return {k: f.result() for k, f in futures.items()}
+    finally:
+        executor.close()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from sandbox_helpers import run
+from sandbox_helpers import FAST, run
 
-from execeval.sandbox.warm import ZygoteSandbox
+from execeval.sandbox import Sandbox, with_limits
 
 USES = {
     "math": "import math\nassert math.gcd(12, 18) == 6 and math.isqrt(17) == 4",
@@ -60,22 +60,22 @@ USES = {
 
 
 @pytest.mark.parametrize("name", sorted(USES))
-def test_library_use_works(sandbox: ZygoteSandbox, name: str) -> None:
+def test_library_use_works(sandbox: Sandbox, name: str) -> None:
     program = USES[name] + "\ndef add(a, b):\n    return a + b\n"
-    verdict = run(sandbox, program)
+    verdict = run(with_limits(sandbox, FAST), program)
     assert verdict.passed, verdict
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="numpy not installed")
-def test_numpy_works(sandbox: ZygoteSandbox) -> None:
+def test_numpy_works(sandbox: Sandbox) -> None:
     program = ("import numpy as np\ndef add(a, b):\n"
                "    return np.array([a, b]).sum().item()\n")
-    verdict = run(sandbox, program)
+    verdict = run(with_limits(sandbox, FAST), program)
     assert verdict.passed, verdict
 
 
-def test_stdin_stdout_script(sandbox: ZygoteSandbox) -> None:
-    with sandbox.start() as ex:
+def test_stdin_stdout_script(sandbox: Sandbox) -> None:
+    with sandbox.start(FAST) as ex:
         out = ex.run_main("import sys\na, b = map(int, sys.stdin.read().split())\n"
                           "print(a + b)\nsys.exit(0)\n", "2 40\n")
     assert out == "42\n"

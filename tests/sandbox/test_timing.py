@@ -1,18 +1,23 @@
 """Faithful timeouts: limits calibrated from the reference's time here, and a timeout that
-load may have caused is graded again, alone, before it counts."""
+load may have caused is graded again, alone, before it counts.
+
+The load tests put their CPU hogs and the zygote (so every execution it forks) on one CPU
+with `os.sched_setaffinity`: the contention they need is then the same on any machine.
+Unpinned, on 8 idle cores, 2 executions and 6 hogs each have a core to themselves; nothing
+waits for a CPU, and the tests would fail for want of load rather than pass. Pinned, each
+of the n runnable processes on that CPU gets 1/n of it whatever the core count. The test
+process itself is not pinned: the trusted side keeps its clock from wherever it runs."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from dataclasses import replace
 
-from sandbox_helpers import ADD
+from sandbox_helpers import ADD, grade_many, one_cpu, pin_zygote, start_hogs, stop_hogs
 
-from execeval.evaluate import grade_all
 from execeval.judge import Verdict
 from execeval.judge.timing import calibrated_limits, needs_recheck
+from execeval.problems.model import Problem
 from execeval.sandbox import Limits
 from execeval.sandbox.warm import ZygoteSandbox
 
@@ -22,10 +27,8 @@ SLOW_REFERENCE = replace(ADD, task_id="Toy/slow_add",
 SLOWER = "import time\ndef add(a, b):\n    time.sleep(0.6)\n    return a + b\n"
 
 
-def grade_one(sandbox: ZygoteSandbox, problem: object, program: str) -> Verdict:
-    out: dict[str, Verdict] = {}
-    grade_all({"k": (problem, program)}, sandbox, 1, out.__setitem__)  # type: ignore[dict-item]
-    return out["k"]
+def grade_one(sandbox: ZygoteSandbox, problem: Problem, program: str) -> Verdict:
+    return grade_many(sandbox, {"k": (problem, program)}, 1)["k"]
 
 
 def test_limit_follows_the_reference_time_on_this_machine() -> None:
@@ -39,47 +42,42 @@ def test_limit_follows_the_reference_time_on_this_machine() -> None:
 
 
 def test_a_starved_timeout_is_rechecked_alone() -> None:
-    """Four endless loops on two workers, with six CPU hogs beside them: they wait for a
-    CPU longer than the clock may credit (one more limit), so each is graded again, alone."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
-                             start_new_session=True) for _ in range(6)]
-    # each in a session of its own: the scheduler shares CPU between sessions (autogroups),
-    # as between executions
-    time.sleep(0.3)  # spinning
+    """Four endless loops on two workers, on one CPU with six CPU hogs: each loop gets about
+    an eighth of it, so in its 0.5 s limit plus the 0.5 s credit (one more limit) it waits
+    about 0.9 s for the CPU, far more than the clock may credit: each is graded again, alone."""
+    cpu = one_cpu()
+    hogs = start_hogs(6, cpu)
     try:
         with ZygoteSandbox(Limits(timeout=0.5)) as sb:
+            pin_zygote(sb, cpu)
             loop = "def add(a, b):\n    while True:\n        pass\n"
-            out: dict[str, Verdict] = {}
-            grade_all({str(i): (ADD, loop + "#" * i) for i in range(4)}, sb, 2,
-                      out.__setitem__)
+            out = grade_many(sb, {str(i): (ADD, loop + "#" * i) for i in range(4)}, 2)
     finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
+        stop_hogs(hogs)
     assert all(v.status == "timeout" for v in out.values())
     assert any("re-checked alone" in v.detail for v in out.values()), out
 
 
 def test_time_spent_waiting_for_a_cpu_is_not_counted() -> None:
-    """About 0.3 s of CPU work within a 0.5 s limit, on two cores that four CPU hogs keep
-    busy: it takes well over 0.5 s of wall time, mostly waiting for a CPU, and still answers
-    on its first run, the wait being added to its clock."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
-                             start_new_session=True) for _ in range(4)]
-    time.sleep(0.3)  # spinning, each in a session (autogroup) of its own
+    """About 0.6 s of CPU work within a 1 s limit, on one CPU that a CPU hog shares: it gets
+    half of it, so it takes about 1.2 s of wall time, half of it waiting for the CPU, and
+    still answers on its first run, the wait (up to one more limit) being added to its clock.
+    Without the credit it would time out; without the hog it would take 0.6 s (both fail)."""
+    cpu = one_cpu()
+    hogs = start_hogs(1, cpu)
     work = ("import time\ndef add(a, b):\n    t = time.process_time()\n"
-            "    while time.process_time() - t < 0.3:\n        pass\n    return a + b\n")
+            "    while time.process_time() - t < 0.6:\n        pass\n    return a + b\n")
     try:
-        with ZygoteSandbox(Limits(timeout=0.5)) as sb, sb.start() as ex:
-            start = time.monotonic()
-            ex.exec_program(work)
-            assert ex.call("add", (1, 2)) == 3
-            wall = time.monotonic() - start
-            assert ex.credited > 0 and wall > 0.5, (ex.credited, wall)
+        with ZygoteSandbox(Limits(timeout=1.0)) as sb:
+            pin_zygote(sb, cpu)
+            with sb.start() as ex:
+                start = time.monotonic()
+                ex.exec_program(work)
+                assert ex.call("add", (1, 2)) == 3
+                wall = time.monotonic() - start
+                assert ex.credited > 0 and wall > 1.0, (ex.credited, wall)
     finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
+        stop_hogs(hogs)
 
 
 def test_a_sleeping_timeout_is_not_rechecked() -> None:

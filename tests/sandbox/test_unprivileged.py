@@ -3,7 +3,8 @@ where the kernel allows one, and a plain statement of what is missing where it d
 
 As root, the test drops to a dedicated account (created with useradd) in a forked child;
 as a normal user it runs as is. The zygote is forked from the test process because such a
-user may not be allowed to start this machine's interpreter at all (it lives under /root)."""
+user may not be allowed to start this machine's interpreter at all (one installed in
+root's private home, a pyenv say)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from sandbox_helpers import FAST, run, wait_no_descendants
 
+from execeval.benchmark import hidden_packages
 from execeval.sandbox.probe import secret_paths
 from execeval.sandbox.warm import ZygoteSandbox
 
@@ -52,7 +54,7 @@ def _scenario(secrets: list[str], target: str) -> dict[str, Any]:
             )
     daemon = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
               "        time.sleep(60)\n    os._exit(0)\n" + SAFE)
-    with ZygoteSandbox(FAST, fork_zygote=True) as sb:
+    with ZygoteSandbox(FAST, fork_zygote=True, hidden=hidden_packages()) as sb:
         out: dict[str, Any] = {"uid": os.getuid()}
         out["safe"] = run(sb, SAFE).status
         out["report"] = sb.report

@@ -1,49 +1,66 @@
 """The trusted side: graders that decide verdicts from plain data the sandbox hands back.
 
-A grader takes a problem, a program and a sandbox, and returns a `Verdict`. Graders
-register by the name a problem carries in `Problem.grader`.
+A grader takes a problem, a program and a sandbox, and returns a `Verdict`. A problem
+names its grader (`Problem.grader`): the name "NAME" is the `GRADER` of the module
+`execeval.judge.NAME`, imported when first needed; "package.module:ATTR" names a grader
+that lives elsewhere (a benchmark of your own). No list to register in.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from types import CodeType
 from typing import Any
 
+from execeval.errors import UserError
 from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
+from execeval.verdict import Verdict
+
+__all__ = ["JUDGE_VERSION", "Grader", "Verdict", "compiled", "failure_verdict", "grade",
+           "grader_of", "wrong_answer"]
 
 JUDGE_VERSION = "3"  # part of every verdict's cache key: bump when grading or containment changes
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """The outcome of one program on one problem.
+class Grader:
+    """How one kind of test is decided. `self_timed`: it gives each test its own clock
+    (APPS per test, EvalPlus per batch), so a whole-problem calibration would only loosen
+    its limits."""
 
-    status: passed | failed (a wrong answer) | error (the program raised) | timeout |
-    memory | crash (it died or exited) | syntax_error.
-    """
-
-    passed: bool
-    status: str
-    detail: str = ""
-    seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    name: str
+    grade: Callable[[Problem, str, Sandbox], Verdict]
+    self_timed: bool = False
 
 
-Grader = Callable[[Problem, str, Sandbox], Verdict]
-GRADERS: dict[str, Grader] = {}
+_lock = threading.Lock()
 
 
-def grader(name: str) -> Callable[[Grader], Grader]:
-    def register(fn: Grader) -> Grader:
-        GRADERS[name] = fn
-        return fn
+@cache
+def _resolve(name: str) -> Grader:
+    module, _, attr = name.partition(":") if ":" in name else (f"execeval.judge.{name}", "",
+                                                               "GRADER")
+    try:
+        with _lock:  # graders are resolved from worker threads
+            found = getattr(importlib.import_module(module), attr or "GRADER")
+    except (ImportError, AttributeError) as e:
+        raise UserError(f"unknown grader {name!r} ({e})") from None
+    if not isinstance(found, Grader):
+        raise UserError(f"grader {name!r} is not an execeval.judge.Grader")
+    return found
 
-    return register
+
+def grader_of(name: str) -> Grader:
+    """The grader a problem names; a name that resolves to nothing is a one-line error."""
+    if not name or not all(c.isalnum() or c in "_.:" for c in name):
+        raise UserError(f"unknown grader {name!r}")
+    return _resolve(name)
 
 
 @lru_cache(maxsize=8192)
@@ -67,15 +84,6 @@ def failure_verdict(f: ProgramFailure) -> Verdict:
 def grade(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     """Grade one program; never raises for anything the program does."""
     start = time.monotonic()
-    verdict = GRADERS[problem.grader](problem, program, sandbox)
+    verdict = grader_of(problem.grader).grade(problem, program, sandbox)
     return Verdict(verdict.passed, verdict.status, verdict.detail[:300],
                    round(time.monotonic() - start, 4), verdict.extra)
-
-
-# importing the grader modules registers their graders
-from execeval.judge import apps as _apps  # noqa: E402,F401
-from execeval.judge import asserts as _asserts  # noqa: E402,F401
-from execeval.judge import check as _check  # noqa: E402,F401
-from execeval.judge import evalplus as _evalplus  # noqa: E402,F401
-from execeval.judge import io as _io  # noqa: E402,F401
-from execeval.judge import mathqa as _mathqa  # noqa: E402,F401

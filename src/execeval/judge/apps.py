@@ -11,15 +11,14 @@ timeout; `tests_total` is always the problem's real number of tests.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from execeval.judge import Verdict, grader
+from execeval.judge import Grader, Verdict
 from execeval.judge.session import Case, grade_cases
-from execeval.problems.model import Dataset, Problem
+from execeval.problems.model import Problem
 from execeval.sandbox import Execution, Sandbox
 
 # APPS's harness puts these imports before every program; programs written for APPS
@@ -35,7 +34,6 @@ APPS_HEADER = (
     "import heapq\nfrom heapq import *\n"
 )
 CALL_FN = "__execeval_apps_call__"
-DIFFICULTIES = ("introductory", "interview", "competition")
 
 
 # ---- output comparison, as APPS's testing_util does it -------------------------------
@@ -139,7 +137,6 @@ def _stdin_text(x: Any) -> str:
     return "\n".join(x) if isinstance(x, list) else str(x)
 
 
-@grader("apps")
 def grade_apps(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     """Every test in turn; a compile error fails them all (as APPS), and after a timeout
     the rest count as failed without running, so a bad program costs one timeout."""
@@ -167,33 +164,4 @@ def grade_apps(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     return grade_cases(sandbox, setup, cases, "output", stop_at_timeout=True)
 
 
-def _metrics(per_problem: dict[str, list[Verdict]]) -> dict[str, Any]:
-    """Strict accuracy and test-case average; with n samples a problem counts the mean
-    over its samples (for one sample per problem, exactly the paper's definitions)."""
-    strict, average = [], []
-    for verdicts in per_problem.values():
-        strict.append(float(np.mean([v.passed for v in verdicts])))
-        average.append(float(np.mean([
-            v.extra.get("tests_passed", 0) / v.extra["tests_total"]
-            if v.extra.get("tests_total") else float(v.passed) for v in verdicts])))
-    return {"n_problems": len(per_problem),
-            "strict_accuracy": float(np.mean(strict)) if strict else 0.0,
-            "test_case_average": float(np.mean(average)) if average else 0.0}
-
-
-def summarize_apps(dataset: Dataset, task_ids: Sequence[str], verdicts: Sequence[Verdict],
-                   ks: Sequence[int]) -> dict[str, Any]:
-    per_problem: dict[str, list[Verdict]] = {}
-    for task_id, v in zip(task_ids, verdicts, strict=True):
-        if dataset.problems[task_id].grader == "apps":
-            per_problem.setdefault(task_id, []).append(v)
-    overall = _metrics(per_problem)
-    by_difficulty = {}
-    for level in sorted({str(dataset.problems[t].metadata.get("difficulty")) for t in per_problem},
-                        key=lambda d: (*DIFFICULTIES, d).index(d)):
-        subset = {t: vs for t, vs in per_problem.items()
-                  if str(dataset.problems[t].metadata.get("difficulty")) == level}
-        by_difficulty[level] = _metrics(subset)
-    with contextlib.suppress(KeyError):
-        overall.pop("n_problems")
-    return {**overall, "by_difficulty": by_difficulty}
+GRADER = Grader("apps", grade_apps, self_timed=True)

@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from execeval.judge import Verdict, compiled, failure_verdict, grader, wrong_answer
+from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
 from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
@@ -188,8 +188,10 @@ def run_asserts_in_sandbox(problem: Problem, program: str, sandbox: Sandbox) -> 
     return Verdict(True, "passed", extra=flag)
 
 
-@grader("asserts")
 def grade_asserts(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     if problem.tests["in_sandbox"]:
         return run_asserts_in_sandbox(problem, program, sandbox)
     return run_asserts_trusted(problem, program, sandbox)
+
+
+GRADER = Grader("asserts", grade_asserts)

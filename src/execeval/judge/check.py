@@ -13,7 +13,7 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any
 
-from execeval.judge import Verdict, compiled, failure_verdict, grader, wrong_answer
+from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
 from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
@@ -49,7 +49,6 @@ def failing_line(error: BaseException, problem: Problem) -> str:
     return ""
 
 
-@grader("check")
 def grade_check(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     assert problem.entry_point, f"{problem.task_id}: a check problem needs an entry point"
     namespace = trusted_namespace(problem)
@@ -66,3 +65,6 @@ def grade_check(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
         if ex.failure is not None:  # a test that swallowed the failure still fails
             return failure_verdict(ex.failure)
     return Verdict(True, "passed")
+
+
+GRADER = Grader("check", grade_check)

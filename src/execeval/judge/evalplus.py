@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from execeval import metrics
-from execeval.judge import Verdict, failure_verdict, grader
+from execeval.judge import Grader, Verdict, failure_verdict
 from execeval.judge.oracle import (
     DIGEST_FN,
     DIGEST_SHIM,
@@ -29,10 +28,9 @@ from execeval.judge.oracle import (
     expected_outputs,
 )
 from execeval.judge.session import Session
-from execeval.problems.model import Dataset, Problem
-from execeval.sandbox import Execution, ProgramFailure, Sandbox, codec
+from execeval.problems.model import Problem
+from execeval.sandbox import Execution, Limits, ProgramFailure, Sandbox, codec
 
-TIME_FACTOR = 4.0        # EvalPlus's DEFAULT_GT_TIME_LIMIT_FACTOR
 BATCH_INPUTS = 128       # inputs per request to the sandbox
 BATCH_REF_SECONDS = 0.25  # ... or fewer, once the reference needed this long for them
 BATCH_REPLY_BYTES = 4 * 2**20  # ... or once their expected answers are this large (a reply
@@ -164,7 +162,7 @@ def batches(times: Sequence[float], alone: Sequence[bool],
 
 
 def check_inputs(session: Session, problem: Problem, inputs: list[Any], expected: list[Any],
-                 ref_times: list[float], timeout: float) -> tuple[bool, str]:
+                 ref_times: list[float], limits: Limits) -> tuple[bool, str]:
     """(all passed, detail of the first failure): stops at the first failing input."""
     assert problem.entry_point
     flavour, atol = problem.tests["flavour"], float(problem.tests["atol"])
@@ -174,7 +172,7 @@ def check_inputs(session: Session, problem: Problem, inputs: list[Any], expected
     sizes = [0 if d else len(codec.dumps({"v": codec.to_plain(e)}))
              for e, d in zip(expected, digests, strict=True)]
     for span in batches(ref_times, digests, sizes):
-        budget = max(timeout, TIME_FACTOR * sum(ref_times[i] for i in span))
+        budget = max(limits.timeout, limits.time_factor * sum(ref_times[i] for i in span))
         if isinstance(expected[span[0]], Digest):  # a huge output: compared by digest
             args = inputs[span[0]]
             got = session.run(lambda ex, a=args: ex.call(DIGEST_FN, (entry_point, a)), budget)
@@ -198,7 +196,6 @@ def _short(x: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-@grader("evalplus")
 def grade_evalplus(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     oracle = oracle_of(problem)  # an OracleError is ours, not the program's: harness_error
     base_in, plus_in = inputs_of(problem)
@@ -208,16 +205,15 @@ def grade_evalplus(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
         ex.exec_program(MAP_SHIM + DIGEST_SHIM, name="__program__")
 
     session = Session(sandbox, setup)
-    timeout = sandbox.limits.timeout
     extra: dict[str, Any] = {"base_passed": False, "plus_passed": False}
     try:
         ok, detail = check_inputs(session, problem, base_in, oracle.base, oracle.base_time,
-                                  timeout)
+                                  sandbox.limits)
         if not ok:
             return Verdict(False, "failed", f"base {detail}", extra=extra)
         extra["base_passed"] = True
         ok, detail = check_inputs(session, problem, plus_in, oracle.plus, oracle.plus_time,
-                                  timeout)
+                                  sandbox.limits)
         if not ok:
             return Verdict(False, "failed", f"plus {detail}", extra=extra)
     except ProgramFailure as f:
@@ -230,21 +226,7 @@ def grade_evalplus(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     return Verdict(True, "passed", extra=extra)
 
 
-def summarize_evalplus(dataset: Dataset, task_ids: Sequence[str], verdicts: Sequence[Verdict],
-                       ks: Sequence[int]) -> dict[str, Any]:
-    """base pass@k beside the plus one (`pass_at_k`), and how many pass base but not plus."""
-    per_task: dict[str, list[bool]] = {}
-    base_only = 0
-    for task_id, v in zip(task_ids, verdicts, strict=True):
-        if dataset.problems[task_id].grader != "evalplus":
-            continue
-        base = bool(v.extra.get("base_passed"))
-        per_task.setdefault(task_id, []).append(base)
-        base_only += base and not v.passed
-    counts = [(len(p), sum(p)) for p in per_task.values()]
-    n_base = sum(c for _, c in counts)
-    return {
-        "base_pass_at_k": {str(k): x for k, x in metrics.mean_pass_at_k(counts, ks).items()},
-        "n_pass_base_fail_plus": base_only,
-        "fraction_base_passers_failing_plus": base_only / n_base if n_base else 0.0,
-    }
+GRADER = Grader("evalplus", grade_evalplus, self_timed=True)
+
+
+GRADER = Grader("evalplus", grade_evalplus, self_timed=True)

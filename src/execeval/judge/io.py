@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from execeval.judge import Verdict, grader
+from execeval.judge import Grader, Verdict
 from execeval.judge.session import Case, grade_cases
 from execeval.problems.model import Problem
 from execeval.sandbox import Execution, Sandbox
@@ -49,7 +49,6 @@ def text_matches(got: str, want: str) -> bool:
     return lines(got) == lines(want)
 
 
-@grader("io")
 def grade_io(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     tests = problem.tests
     stdio = tests["kind"] == "stdio"
@@ -67,3 +66,6 @@ def grade_io(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
 
     cases = [case(c) for c in tests["cases"]]
     return grade_cases(sandbox, setup, cases, "output" if stdio else "return value")
+
+
+GRADER = Grader("io", grade_io)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from execeval.judge import Verdict, failure_verdict, grader
+from execeval.judge import Grader, Verdict, failure_verdict
 from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
@@ -24,7 +24,6 @@ def answers_match(got: object, gold: float) -> bool:
     return math.isclose(float(got), gold, rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
-@grader("mathqa")
 def grade_mathqa(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     gold = float(problem.tests["answer"])
     with sandbox.start() as ex:
@@ -38,3 +37,6 @@ def grade_mathqa(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
         return Verdict(True, "passed")
     shown = repr(got) if len(repr(got)) < 60 else repr(got)[:57] + "..."
     return Verdict(False, "failed", f"answer {shown}, expected {gold!r}")
+
+
+GRADER = Grader("mathqa", grade_mathqa)

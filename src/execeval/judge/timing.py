@@ -19,13 +19,10 @@ import re
 import threading
 from dataclasses import replace
 
-from execeval.judge import Verdict, grade
+from execeval.judge import Verdict, grade, grader_of
 from execeval.problems.model import Problem
 from execeval.sandbox import Limits, Sandbox, with_limits
 
-# Graders that time each test themselves (APPS per test, EvalPlus per batch of inputs from
-# the oracle's own timings): a whole-problem calibration would only loosen their limits.
-SELF_TIMED = frozenset({"apps", "evalplus"})
 STARVED_SHARE = 0.1  # of its limit spent waiting for a CPU: load may be the cause
 CALIBRATION_HEADROOM = 4.0  # the reference itself may take up to this many --timeouts
 _TIMEOUT_DETAIL = re.compile(
@@ -37,7 +34,7 @@ _lock = threading.Lock()
 def calibrated_limits(problem: Problem, sandbox: Sandbox) -> Limits:
     """The sandbox's limits with this problem's timeout (the reference runs once per process)."""
     limits = sandbox.limits
-    if limits.time_factor <= 0 or not problem.reference or problem.grader in SELF_TIMED:
+    if limits.time_factor <= 0 or not problem.reference or grader_of(problem.grader).self_timed:
         return limits
     key = (problem.hash, limits.key())
     with _lock:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
 from execeval.prompts import Prompt
@@ -21,6 +21,7 @@ from execeval.prompts import Prompt
 class Settings:
     """Sampling settings: all recorded in the run; all but `n` address stored generations.
 
+    A backend always receives settings whose `stop` is resolved (a tuple).
     `n` is left out of the generation address on purpose: sample i of a problem under
     the same settings is the same draw whether 10 or 200 were asked for, so raising
     --n reuses what is stored and generates only the rest.
@@ -28,13 +29,13 @@ class Settings:
 
     n: int = 1
     temperature: float = 0.0
-    top_p: float = 1.0
+    top_p: float = 0.95  # Chen et al. 2021 sampled with nucleus p = 0.95
     max_tokens: int = 512
-    stop: tuple[str, ...] = ()
+    stop: tuple[str, ...] | None = None  # None: each prompt's own stops
     seed: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "stop": list(self.stop)}
+        return {**asdict(self), "stop": None if self.stop is None else list(self.stop)}
 
     def key(self) -> str:
         fields = {k: v for k, v in self.as_dict().items() if k != "n"}
@@ -79,7 +80,10 @@ class Generation:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Generation:
-        return cls(**record)
+        """Tolerant of records written by other versions: unknown fields are ignored,
+        missing ones take their defaults."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in record.items() if k in known})
 
 
 class Model(Protocol):

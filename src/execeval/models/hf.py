@@ -98,7 +98,7 @@ class HFModel:
                 end = next((j for j, t in enumerate(ids) if t in ends), len(ids))
                 text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
                 stopped = (end < len(ids) or len(ids) < settings.max_tokens
-                           or any(s and s in text for s in settings.stop))
+                           or any(s and s in text for s in settings.stop or ()))
                 gens.append(Generation(
                     r.task_id, r.first + i, text, finish_reason="stop" if stopped else "length",
                     n_prompt_tokens=int(prompt_lens[row]), n_tokens=end,

@@ -30,7 +30,7 @@ def sampling_kwargs(settings: Settings, count: int, seed: int | None) -> dict[st
     kwargs: dict[str, Any] = {"n": 1 if is_greedy(settings) else count,
                               "temperature": settings.temperature,
                               "top_p": 1.0 if is_greedy(settings) else settings.top_p,
-                              "max_tokens": settings.max_tokens, "stop": list(settings.stop),
+                              "max_tokens": settings.max_tokens, "stop": list(settings.stop or ()),
                               "logprobs": 0}
     if seed is not None:
         kwargs["seed"] = seed

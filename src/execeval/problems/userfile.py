@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from execeval.benchmark import Benchmark
 from execeval.errors import UserError, where
 from execeval.jsonl import read_rows
 from execeval.judge.asserts import plan_asserts
@@ -95,3 +96,20 @@ def load(path: Path) -> Dataset:
                            for line, row in read_rows(path)), str(path))
     return Dataset(name=f"file:{path.name}", version=f"sha256:{file_digest(path)}",
                    problems=problems, source=str(path))
+
+
+def function_of(problem: Problem) -> str | None:
+    """The function a program must define: the entry point, or the one the asserts call."""
+    proxies = problem.tests.get("proxies") if isinstance(problem.tests, dict) else None
+    return problem.entry_point or (proxies[0] if proxies else None)
+
+
+def _load(data: Path | None, options: object) -> Dataset:
+    if data is None:
+        raise UserError("a problem file is needed: --problems FILE")
+    return load(data)
+
+
+BENCHMARKS = (Benchmark(
+    "file", "your own problems (--problems FILE): HumanEval's schema or execeval's",
+    _load, function=function_of),)

@@ -1,7 +1,8 @@
 """Prompts: what a model is shown for a problem, in completion or chat style.
 
 Completion style is what the papers did: HumanEval's prompt as is (Chen et al. 2021),
-MBPP's paper format (execeval.prompts.mbpp, when present). Chat style wraps the same
+MBPP's paper format (execeval.prompts.mbpp). Each benchmark chooses its builder
+(`Benchmark.prompt`); `standard` serves those that need nothing special. Chat style wraps the same
 material in the documented template of execeval.prompts.chat. The template name and
 version go into every stored generation's address.
 """
@@ -12,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem
@@ -30,23 +32,19 @@ class Prompt:
     template: str
     text: str = ""
     messages: tuple[tuple[str, str], ...] = ()
-    stop: tuple[str, ...] = ()  # the template's standard stops (used when none are given)
+    stop: tuple[str, ...] = ()  # this prompt's own stops (used when the run gives none)
 
     def key(self) -> str:
+        """Its address (stops are left out: they address generations through the settings)."""
         blob = json.dumps([self.style, self.template, self.text, self.messages], ensure_ascii=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    def record(self) -> dict[str, Any]:
+        return {"style": self.style, "template": self.template, "text": self.text,
+                "messages": [list(m) for m in self.messages], "stop": list(self.stop)}
+
     def chat_messages(self) -> list[dict[str, str]]:
         return [{"role": r, "content": c} for r, c in self.messages]
-
-
-def is_mbpp(dataset: Dataset) -> bool:  # mbpp, mbpp+ (sanitized), ...
-    return dataset.name.lower().startswith("mbpp")
-
-
-def has_mbpp_fields(problem: Problem) -> bool:
-    """The paper's task text and shown tests (MBPP as published; MBPP+ rows lack them)."""
-    return "text" in problem.metadata and "tests_shown" in problem.metadata
 
 
 def shot_examples(dataset: Dataset, problem: Problem, shots: int) -> list[Problem]:
@@ -58,16 +56,28 @@ def shot_examples(dataset: Dataset, problem: Problem, shots: int) -> list[Proble
     return others[:shots]
 
 
-def build_prompt(dataset: Dataset, problem: Problem, style: str,
-                 shots: int | None = None) -> Prompt:
-    """`shots=None` is the benchmark's standard: MBPP's paper prompt has 3, others none."""
+def standard(dataset: Dataset, problem: Problem, style: str, shots: int | None) -> Prompt:
+    """The prompt of a benchmark that defines none of its own: the problem's prompt as is
+    (completion), or wrapped in the chat template."""
     from execeval.prompts import chat, completion
 
-    if style not in STYLES:
-        raise UserError(f"unknown prompt style {style!r} (known: {', '.join(STYLES)})")
     if style == "chat":
         return chat.build(dataset, problem, shots)
     return completion.build(dataset, problem, shots)
+
+
+def build_prompt(dataset: Dataset, problem: Problem, style: str,
+                 shots: int | None = None) -> Prompt:
+    """The benchmark's prompt for one problem; `shots=None` is the benchmark's standard
+    (MBPP's paper prompt has 3, others none)."""
+    from execeval import benchmark
+
+    if style not in STYLES:
+        raise UserError(f"unknown prompt style {style!r} (known: {', '.join(STYLES)})")
+    if shots is not None and shots < 0:
+        raise UserError("--shots must be 0 or more")
+    b = benchmark.of(dataset) if dataset.benchmark else None
+    return (b.prompt if b else standard)(dataset, problem, style, shots)
 
 
 def build_prompts(dataset: Dataset, task_ids: Sequence[str], style: str,

@@ -2,16 +2,15 @@
 
 A system message asks for one fenced Python block; the user message carries the
 problem. Code prompts (HumanEval: a signature and docstring) are shown fenced and
-asked to be completed; MBPP's task text and shown tests are shown as they are. Few-shot
-examples are earlier user/assistant turns whose answers are reference programs (for
-MBPP, the paper's three).
+asked to be completed; text prompts as they are (MBPP's task text and shown tests:
+execeval.prompts.mbpp). Few-shot examples are earlier user/assistant turns whose answers
+are reference programs (for MBPP, the paper's three).
 """
 
 from __future__ import annotations
 
-from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem
-from execeval.prompts import Prompt, has_mbpp_fields, shot_examples
+from execeval.prompts import Prompt, shot_examples
 
 TEMPLATE = "chat-v1"
 
@@ -23,41 +22,28 @@ CODE_TASK = ("Complete the following Python function. Keep its name and signatur
              "\n\n```python\n{prompt}\n```")
 
 TEXT_TASK = "{prompt}\n\nWrite the Python code in one ```python code block."
+FENCE = "```python\n{}\n```"
 
 
 def user_message(problem: Problem) -> str:
-    """Code prompts are the ones a program grows from (their code_prefix is the prompt);
-    MBPP's are its task text and shown tests, without the completion format's [BEGIN]."""
+    """Code prompts are the ones a program grows from (their code_prefix is the prompt)."""
     if problem.code_prefix and problem.code_prefix == problem.prompt:
         return CODE_TASK.format(prompt=problem.prompt.strip("\n"))
-    if has_mbpp_fields(problem):
-        meta = problem.metadata
-        return TEXT_TASK.format(prompt=mbpp_task(meta["text"], meta["tests_shown"]))
     return TEXT_TASK.format(prompt=problem.prompt.strip())
 
 
-def mbpp_task(text: str, tests: list[str]) -> str:
-    return f"{text.strip()}\nYour code should pass these tests:\n\n" + "\n".join(tests)
-
-
-def examples(dataset: Dataset, problem: Problem, shots: int) -> list[tuple[str, str]]:
-    """(question, answer) pairs; MBPP's are the paper's (tasks 2, 3 and 4)."""
-    fence = "```python\n{}\n```"
-    if has_mbpp_fields(problem):
-        shown = list(problem.metadata.get("mbpp_shots", []))
-        if len(shown) < shots:
-            raise UserError(f"{problem.task_id}: only {len(shown)} few-shot examples available")
-        return [(TEXT_TASK.format(prompt=mbpp_task(e["text"], e["tests"])),
-                 fence.format(e["code"].strip("\n"))) for e in shown[:shots]]
-    return [(user_message(ex), fence.format(ex.reference.strip("\n")))
-            for ex in shot_examples(dataset, problem, shots)]
+def conversation(examples: list[tuple[str, str]], question: str, shots: int) -> Prompt:
+    """The system message, solved examples as earlier turns, then the question."""
+    messages: list[tuple[str, str]] = [("system", SYSTEM)]
+    for q, answer in examples:
+        messages += [("user", q), ("assistant", answer)]
+    messages.append(("user", question))
+    template = TEMPLATE if not shots else f"{TEMPLATE}-{shots}shot"
+    return Prompt("chat", template, messages=tuple(messages))
 
 
 def build(dataset: Dataset, problem: Problem, shots: int | None) -> Prompt:
     k = shots or 0
-    messages: list[tuple[str, str]] = [("system", SYSTEM)]
-    for question, answer in examples(dataset, problem, k):
-        messages += [("user", question), ("assistant", answer)]
-    messages.append(("user", user_message(problem)))
-    template = TEMPLATE if not k else f"{TEMPLATE}-{k}shot"
-    return Prompt("chat", template, messages=tuple(messages))
+    examples = [(user_message(ex), FENCE.format(ex.reference.strip("\n")))
+                for ex in shot_examples(dataset, problem, k)]
+    return conversation(examples, user_message(problem), k)

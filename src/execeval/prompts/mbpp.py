@@ -8,10 +8,13 @@ task with an open [BEGIN]; a model's answer ends at [DONE].
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from typing import Any
 
-from execeval.problems.model import Problem
+from execeval.errors import UserError
+from execeval.problems.model import Dataset, Problem
+from execeval.prompts import Prompt, chat
 
 BEGIN, DONE = "[BEGIN]", "[DONE]"
 STOP = (DONE,)
@@ -43,6 +46,42 @@ def prompt(problem: Problem, shots: int = 3) -> str:
     if len(examples) < shots:
         raise ValueError(f"{problem.task_id}: only {len(examples)} few-shot examples available")
     return build(meta["text"], meta["tests_shown"], examples)
+
+
+def chat_task(text: str, tests: Sequence[str]) -> str:
+    """The chat template's user message for an MBPP task: its text and shown tests."""
+    task = f"{text.strip()}\nYour code should pass these tests:\n\n" + "\n".join(tests)
+    return chat.TEXT_TASK.format(prompt=task)
+
+
+def build_prompt(dataset: Dataset, problem: Problem, style: str, shots: int | None) -> Prompt:
+    """MBPP's prompt: the paper's format in completion style, the chat template with the
+    same task text, shown tests and solved examples in chat style; 3 shots by default."""
+    k = 3 if shots is None else shots
+    meta = problem.metadata
+    examples: list[dict[str, Any]] = list(meta.get("mbpp_shots", []))[:k]
+    if len(examples) < k:
+        raise UserError(f"{problem.task_id}: only {len(examples)} few-shot examples available")
+    if style == "chat":
+        pairs = [(chat_task(e["text"], e["tests"]), chat.FENCE.format(e["code"].strip("\n")))
+                 for e in examples]
+        return chat.conversation(pairs, chat_task(meta["text"], meta["tests_shown"]), k)
+    return Prompt("completion", f"mbpp-paper-{k}shot",
+                  text=build(meta["text"], meta["tests_shown"], examples), stop=STOP)
+
+
+def tested_function(problem: Problem) -> str | None:
+    """The function a problem's shown asserts call (MBPP names no entry point): the first
+    name called in the first `assert`."""
+    tests = problem.metadata.get("tests_shown") or []
+    try:
+        tree = ast.parse(tests[0]) if tests and isinstance(tests[0], str) else None
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return node.func.id
+    return None
 
 
 def extract_program(generation: str) -> str:

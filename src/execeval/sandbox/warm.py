@@ -78,7 +78,8 @@ class _ForkedZygote:
     """A zygote forked from the calling process (tests that drop to another user use it:
     such a user may not be allowed to start this machine's interpreter at all)."""
 
-    def __init__(self, root: str, sock: socket.socket, other: socket.socket):
+    def __init__(self, root: str, sock: socket.socket, other: socket.socket,
+                 hidden: tuple[str, ...]):
         self.pid = os.fork()
         if self.pid == 0:
             try:
@@ -88,7 +89,7 @@ class _ForkedZygote:
                     os.dup2(null, fd)
                 from execeval.sandbox import zygote
 
-                zygote.run(root, sock)
+                zygote.run(root, sock, hidden)
             finally:
                 os._exit(0)
         self.returncode: int | None = None
@@ -117,8 +118,9 @@ class _ForkedZygote:
 class ZygoteSandbox:
     """Fast and contained: see docs/sandbox.md."""
 
-    def __init__(self, limits: Limits, fork_zygote: bool = False):
+    def __init__(self, limits: Limits, fork_zygote: bool = False, hidden: tuple[str, ...] = ()):
         self.limits = limits
+        self.hidden = hidden  # installed packages programs must not see (benchmark answers)
         self.fork_zygote = fork_zygote  # fork this process instead of starting an interpreter
         self.report: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -132,10 +134,11 @@ class ZygoteSandbox:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(jail.CLEAN_ENV, HOME="/", TMPDIR=tempfile.gettempdir())
         with tempfile.TemporaryFile() as err:
-            self._proc = _ForkedZygote(self._root, child, parent) if self.fork_zygote \
+            self._proc = _ForkedZygote(self._root, child, parent, self.hidden) if self.fork_zygote \
                 else subprocess.Popen(
                 [sys.executable, "-I", "-m", "execeval.sandbox.zygote",
-                 json.dumps({"root": self._root}), str(child.fileno())],
+                 json.dumps({"root": self._root, "hidden": list(self.hidden)}),
+                 str(child.fileno())],
                 pass_fds=[child.fileno()], env=env, cwd="/", start_new_session=True,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
             child.close()
@@ -184,9 +187,12 @@ class ZygoteSandbox:
         if self._proc is not None:
             try:
                 self._proc.wait(5)  # it kills its children when the socket closes
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired:  # stopped, or stuck: it will not go by itself
                 self._proc.kill()
-                self._proc.wait()
+                # SIGKILL ends it at once unless it is stuck in the kernel; then it is left
+                # unreaped rather than hanging the run
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(5)
             self._proc = None
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)

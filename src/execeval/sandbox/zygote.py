@@ -180,18 +180,19 @@ class Zygote:
                     os.kill(pid, signal.SIGKILL)
 
 
-def run(root: str, sock: socket.socket) -> None:
+def run(root: str, sock: socket.socket, hidden: tuple[str, ...] = ()) -> None:
     """Become the zygote. No PDEATHSIG: it follows the spawning thread; EOF on the socket
     (the trusted side has gone) ends us instead."""
     preload()
-    world = jail.enter(root)
+    world = jail.enter(root, hidden)
     gc.freeze()  # children's collections never walk (and so never copy) the zygote's objects
     sock.send(json.dumps(world.report()).encode())
     Zygote(sock, world).serve()
 
 
 def main() -> None:
-    run(json.loads(sys.argv[1])["root"], socket.socket(fileno=int(sys.argv[2])))
+    config = json.loads(sys.argv[1])
+    run(config["root"], socket.socket(fileno=int(sys.argv[2])), tuple(config.get("hidden", ())))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,196 @@
+"""The grading stage and the run recorder, shared by every command that grades.
+
+`Recorder` is a run in the store: begun once, each sample recorded as it arrives, each
+verdict the moment it lands, finished with a summary folded over the stored verdicts.
+`Grading` feeds programs to an `Executor`: a verdict already stored (same problem,
+program, limits and judge) is reused, a program already in flight is not submitted
+twice, and at most `window` programs wait at once, so memory stays flat however many
+samples a run has. `evaluate` is the two together over a samples file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import asdict, dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from execeval import __version__
+from execeval.executor import Executor
+from execeval.judge import JUDGE_VERSION
+from execeval.problems.model import Dataset, Problem
+from execeval.progress import progress_bar
+from execeval.samples import Sample
+from execeval.sandbox import Limits
+from execeval.store import SampleRow, Store
+from execeval.summary import RunTally
+from execeval.verdict import Verdict
+
+DEFAULT_KS = (1, 10, 100)
+CHUNK = 256  # samples read, looked up and recorded together
+
+
+def verdict_key(problem: Problem, program: str, limits: Limits) -> str:
+    """Content address of a verdict: anything that can change it is in here."""
+    h = hashlib.sha256()
+    for part in (problem.hash, limits.key(), JUDGE_VERSION, program):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def base_config(limits: Limits, ks: Sequence[int]) -> dict[str, Any]:
+    """What every run records of how it graded."""
+    return {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(limits),
+            "ks": list(ks)}
+
+
+def run_id_of(kind: str, dataset: Dataset, config: dict[str, Any], inputs: Any) -> str:
+    """Same command, same inputs, same settings: same run (so running it again resumes)."""
+    blob = json.dumps([kind, dataset.hash, config, inputs], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+@dataclass
+class RunResult:
+    """What a finished run hands back; its samples stay in the store (`samples()`)."""
+
+    run_id: str
+    resumed: bool
+    cached: int  # verdicts this invocation found in the store
+    summary: dict[str, Any]
+    store: Path
+
+    def samples(self, **filters: Any) -> Iterator[Any]:
+        store = Store(self.store)
+        try:
+            yield from store.samples(self.run_id, **filters)
+        finally:
+            store.close()
+
+
+class Recorder:
+    """One run in the store, from begin to finish; used by every command that grades."""
+
+    def __init__(self, store: Store, run_id: str, kind: str, dataset: Dataset,
+                 config: dict[str, Any]):
+        self.store, self.run_id, self.dataset = store, run_id, dataset
+        self.new = store.begin_run(run_id, kind, (dataset.name, dataset.version, dataset.hash),
+                                   config)
+
+    def samples(self, rows: Sequence[SampleRow]) -> None:
+        if rows:
+            self.store.put_samples(self.run_id, rows)
+
+    def verdicts(self, items: Sequence[tuple[str, Verdict]]) -> None:
+        if items:
+            self.store.put_verdicts(items)
+
+    def finish(self, ks: Sequence[int], facts: dict[str, Any]) -> dict[str, Any]:
+        """The summary, folded over the run's stored samples in one pass, then stored."""
+        tally = RunTally(self.dataset)
+        for s in self.store.samples(self.run_id):
+            if s.verdict is not None:
+                tally.add(s.task_id, s.verdict)
+        summary = {**tally.result(ks), "run_id": self.run_id, "store": str(self.store.path),
+                   **facts}
+        self.store.finish_run(self.run_id, summary)
+        return summary
+
+
+class Grading:
+    """Programs to the executor, verdicts to the recorder as they land."""
+
+    def __init__(self, executor: Executor, recorder: Recorder, advance: Callable[[int], None],
+                 window: int = 1024):
+        self.executor, self.recorder, self.advance = executor, recorder, advance
+        self.window = window
+        self.inflight: dict[str, tuple[Future[Verdict], int]] = {}  # key -> (future, waiting)
+        self.reused = 0
+
+    def add(self, jobs: Sequence[tuple[str, Problem, str]]) -> None:
+        """(verdict key, problem, program) for each sample; stored verdicts are reused."""
+        found = self.recorder.store.get_verdicts(k for k, _, _ in jobs if k not in self.inflight)
+        ready = 0
+        for key, problem, program in jobs:
+            if key in self.inflight:
+                fut, waiting = self.inflight[key]
+                self.inflight[key] = (fut, waiting + 1)
+            elif key in found:
+                ready += 1
+            else:
+                while len(self.inflight) >= self.window:
+                    self.collect(block=True)
+                self.inflight[key] = (self.executor.submit(problem, program), 1)
+        self.reused += ready
+        if ready:
+            self.advance(ready)
+
+    def collect(self, block: bool = False) -> None:
+        """Store the verdicts that have landed (waiting for one when `block`)."""
+        if block and self.inflight:
+            wait([f for f, _ in self.inflight.values()], return_when=FIRST_COMPLETED)
+        done = [(k, f, n) for k, (f, n) in self.inflight.items() if f.done()]
+        for key, _, _ in done:
+            del self.inflight[key]
+        self.recorder.verdicts([(k, f.result()) for k, f, _ in done])
+        if done:
+            self.advance(sum(n for _, _, n in done))
+
+    def finish(self) -> None:
+        while self.inflight:
+            self.collect(block=True)
+
+    def cancel(self) -> None:
+        for fut, _ in self.inflight.values():
+            fut.cancel()
+
+
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def evaluate(dataset: Dataset, samples: Iterable[Sample], count: int, store: Store,
+             executor: Executor, *, ks: Sequence[int], run_id: str, kind: str,
+             config: dict[str, Any]) -> RunResult:
+    """Grade `count` samples, streamed, reusing stored verdicts; record the run."""
+    recorder = Recorder(store, run_id, kind, dataset, config)
+    seen: dict[str, int] = {}
+    with progress_bar("grading", total=count) as bar:
+        grading = Grading(executor, recorder, bar)
+        try:
+            for idx0, chunk in enumerate(chunks(samples)):
+                rows, jobs = [], []
+                for i, s in enumerate(chunk):
+                    problem = dataset.problems[s.task_id]
+                    key = verdict_key(problem, s.program, executor.limits)
+                    nth = seen.get(s.task_id, 0)
+                    seen[s.task_id] = nth + 1
+                    rows.append(SampleRow(idx0 * CHUNK + i, s.task_id, nth, key, s.program,
+                                          s.extraction, s.row))
+                    jobs.append((key, problem, s.program))
+                recorder.samples(rows)
+                grading.add(jobs)
+                grading.collect()
+            grading.finish()
+        except BaseException:
+            grading.cancel()
+            raise
+    summary = recorder.finish(ks, {"limits": asdict(executor.limits),
+                                   "sandbox": executor.describe()})
+    return RunResult(run_id, not recorder.new, grading.reused, summary, store.path)
+
+
+def result_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
+    """The results file's rows, in run order: the input fields plus the verdict (verdict
+    fields win over same-named inputs); a `run` sample adds its raw output."""
+    generated = store.run(run_id)["kind"] == "run"
+    for s in store.samples(run_id):
+        row = {**s.record, "raw": s.raw} if generated else s.record
+        yield {**row, "passed": s.passed, "status": s.status, "detail": s.detail, **s.extra}

@@ -1,0 +1,81 @@
+"""A run's summary: the keys every run reports, folded over its verdicts one at a time.
+
+The fold keeps per-problem counts only (never rows), so the summary of a run of any
+size costs the same small memory; each benchmark adds its own keys through its `Tally`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from execeval import benchmark, metrics
+from execeval.problems.model import Dataset
+from execeval.verdict import Verdict
+
+
+class RunTally:
+    """pass@k, statuses and the flagged in-sandbox grading, plus the benchmark's keys."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+        self.per_task: dict[str, list[int]] = {}  # task -> [samples, correct]
+        self.statuses: Counter[str] = Counter()
+        self.in_sandbox = 0
+        b = benchmark.of(dataset) if dataset.benchmark else None
+        self.extra = b.tally() if b and b.tally else None
+
+    def add(self, task_id: str, verdict: Verdict) -> None:
+        counts = self.per_task.setdefault(task_id, [0, 0])
+        counts[0] += 1
+        counts[1] += verdict.passed
+        self.statuses[verdict.status] += 1
+        # the flagged fallback: tests that had to run inside the sandbox, next to the program
+        self.in_sandbox += bool(verdict.extra.get("graded_in_sandbox"))
+        if self.extra is not None:
+            self.extra.add(self.dataset.problems[task_id], verdict)
+
+    def result(self, ks: Sequence[int]) -> dict[str, Any]:
+        counts = [(n, c) for n, c in self.per_task.values()]
+        n_samples = sum(n for n, _ in counts)
+        summary: dict[str, Any] = {
+            "dataset": self.dataset.name,
+            "benchmark": self.dataset.benchmark,
+            "dataset_version": self.dataset.version,
+            "dataset_hash": self.dataset.hash,
+            "n_problems": len(counts),
+            "n_problems_total": len(self.dataset.problems),
+            "n_samples": n_samples,
+            "samples_per_problem": {"min": min((n for n, _ in counts), default=0),
+                                    "max": max((n for n, _ in counts), default=0)},
+            "pass_at_k": {str(k): v for k, v in metrics.mean_pass_at_k(counts, ks).items()},
+            "fraction_correct": sum(c for _, c in counts) / n_samples if n_samples else 0.0,
+            "status_counts": dict(sorted(self.statuses.items())),
+            "graded_in_sandbox": self.in_sandbox,
+        }
+        if self.extra is not None:
+            summary.update(self.extra.result(ks))
+        return summary
+
+
+def summarize(dataset: Dataset, graded: Iterable[tuple[str, Verdict]],
+              ks: Sequence[int]) -> dict[str, Any]:
+    """The summary of (task id, verdict) pairs, in one pass."""
+    tally = RunTally(dataset)
+    for task_id, verdict in graded:
+        tally.add(task_id, verdict)
+    return tally.result(ks)
+
+
+def rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The summary table's rows: the common ones, then the benchmark's own."""
+    out = [(f"pass@{k}", f"{v:.4f}") for k, v in summary["pass_at_k"].items()]
+    out.append(("fraction correct", f"{summary['fraction_correct']:.4f}"))
+    out += [(f"status {s}", str(n)) for s, n in summary["status_counts"].items()]
+    if summary.get("graded_in_sandbox"):
+        out.append(("graded in the sandbox (fallback)", str(summary["graded_in_sandbox"])))
+    name = summary.get("benchmark") or summary.get("dataset")  # runs stored before 0.2
+    if name and name in benchmark.registry():
+        out += benchmark.get(name).display(summary)
+    return out
