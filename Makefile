@@ -27,7 +27,7 @@ lint: venv
 	$(BIN)/ruff check src tests benchmarks
 
 test: venv $(TEST_STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 clean:
 	rm -rf $(VENV)

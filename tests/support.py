@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -28,3 +31,17 @@ ADD_PROBLEM = {
     "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-1, 1) == 0\n"
             "    assert candidate(2.5, 0.5) == 3.0\n",
 }
+
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def real_data(*parts: str) -> Path:
+    """A published benchmark file in ../shared/data. CI always has that folder beside the
+    clone, so there a missing file is a failure; elsewhere the test is skipped."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing: CI has ../shared/data beside the clone")
+        pytest.skip(f"{path} is not here")
+    return path

@@ -55,6 +55,9 @@ def test_kill_9_then_resume_gives_identical_results(tmp_path: Path) -> None:
     before = stored_verdicts(store)
     assert 0 < before < N, f"kill landed outside the run ({before} verdicts stored)"
     assert not resumed.exists()
+    with sqlite3.connect(store) as db:  # the killed run shows every sample it was given
+        assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
+        assert db.execute("SELECT COUNT(*) FROM run_samples").fetchone()[0] == N
 
     again = subprocess.run(evaluate_args(problems, samples, resumed, store), check=True,
                            capture_output=True, text=True)

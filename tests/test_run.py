@@ -36,11 +36,18 @@ def test_reference_run_stores_and_resumes(tmp_path: Path, capsys: pytest.Capture
     code, again, _ = run(args, capsys)
     assert again["run_id"] == s["run_id"] and again["generation"]["generated"] == 0
     # the stored run carries the settings that made it, and its samples
-    code, _, _ = run(["show", s["run_id"], "--store", str(tmp_path / "s.sqlite"), "--json"], capsys)
+    assert main(["show", s["run_id"], "--store", str(tmp_path / "s.sqlite"), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == "complete" and shown["summary"]["pass_at_k"] == s["pass_at_k"]
+    assert shown["config"]["model"] == "reference" and shown["config"]["settings"]["n"] == 2
+    assert main(["samples", s["run_id"][:6], "--store", str(tmp_path / "s.sqlite")]) == 0
+    samples = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(x["task_id"], x["sample"], x["status"]) for x in samples] == [
+        (f"HumanEval/{t}", i, "passed") for t in range(4) for i in range(2)]
+    assert all(x["program"] == x["raw"] and x["extraction"] == "program" for x in samples)
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
-        config = json.loads(db.execute("SELECT config FROM runs").fetchone()[0])
         n = db.execute("SELECT COUNT(*) FROM run_samples").fetchone()[0]
-    assert config["model"] == "reference" and config["settings"]["n"] == 2 and n == 8
+    assert n == 8
 
 
 def write(path: Path, rows: list[dict]) -> Path:
@@ -78,7 +85,8 @@ def test_raising_n_generates_only_the_new_samples(
     base = ["run", "--dataset", "humaneval", "--model", f"samples:{samples}", "--tasks",
             "HumanEval/0,1", "--store", str(tmp_path / "s.sqlite"), "--json"]
     code, s2, err = run([*base, "--n", "2"], capsys)
-    assert code == 0, err and s2["generation"]["generated"] == 4
+    assert code == 0, err
+    assert s2["generation"]["generated"] == 4
     code, s4, err = run([*base, "--n", "4"], capsys)
     assert s4["generation"]["generated"] == 4 and s4["generation"]["reused"] == 4
     assert s4["n_samples"] == 8 and s4["status_counts"] == {"failed": 8}

@@ -1,6 +1,6 @@
 """execeval: evaluate code-writing language models by running what they write.
 
-The Python API (`evaluate`, `run`, `validate`, `load_run`, `load_dataset`) lives in
+The Python API (`evaluate`, `run`, `load_run`, `load_dataset`; `validate` in the module) lives in
 `execeval.api` and is loaded on first use: this package stays import-free so that the
 sandbox child, which imports it, starts fast.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.2.0"
-API = ("evaluate", "run", "validate", "load_run", "load_dataset", "Run", "RunResult")
+API = ("evaluate", "run", "load_run", "load_dataset", "Run", "RunResult")  # validate: api
 
 
 def __getattr__(name: str) -> Any:

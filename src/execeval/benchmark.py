@@ -99,6 +99,12 @@ def registry() -> dict[str, Benchmark]:
         return _registry
 
 
+def register(b: Benchmark) -> Benchmark:
+    """Add a benchmark from code (a notebook, a test); modules and entry points need not."""
+    registry()[b.name] = b
+    return b
+
+
 def get(name: str) -> Benchmark:
     benchmarks = registry()
     if name not in benchmarks:

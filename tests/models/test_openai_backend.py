@@ -165,6 +165,14 @@ def test_ctrl_c_keeps_generations_and_the_rerun_completes_them(
         kept = stored_generations(env / "runs.sqlite")
         assert 3 <= kept < 12
         served_before = len(server.served)
+        # the interrupted run shows what it has: its samples, listed and readable
+        assert main(["runs", "--store", str(env / "runs.sqlite"), "--json"]) == 0
+        (listed,) = json.loads(capsys.readouterr().out)
+        assert listed["status"] == "running" and 1 <= listed["n_samples"] <= kept
+        assert main(["samples", listed["run_id"], "--store", str(env / "runs.sqlite")]) == 0
+        partial = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+        assert len(partial) == listed["n_samples"]
+        assert all(x["raw"] and x["program"] and x["n_tokens"] for x in partial)
 
         server.delay = 0.0
         code, s, output = run_cli(args, capsys)
@@ -200,3 +208,30 @@ def test_a_server_without_logprobs_is_asked_again_without(
     assert server.statuses["refused logprobs"] == 1  # asked once, then never again
     rows = read_rows(env)
     assert all(r["sum_logprob"] is None for r in rows) and s["status_counts"] == {"passed": 3}
+
+
+def test_each_prompt_gets_its_own_stops(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A problem file mixing a HumanEval-style function with a stdin script: the function's
+    prompt is sent HumanEval's stops, the script's none (HumanEval's "\\nprint" would cut it)."""
+    he = DATASET.problems["HumanEval/0"]
+    script = "a, b = map(int, input().split())\nprint(a + b)\n"
+    rows = [{"task_id": "Mix/fn", "prompt": he.prompt, "entry_point": he.entry_point,
+             "canonical_solution": he.reference[len(he.prompt):], "test": he.tests},
+            {"task_id": "Mix/sum", "kind": "stdio", "prompt": "# Print the sum of two ints.\n",
+             "reference": "# Print the sum of two ints.\n" + script,
+             "tests": [{"input": "1 2\n", "output": "3\n"}]}]
+    problems = env / "mixed.jsonl"
+    problems.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    mixed = load_dataset(None, problems_file=str(problems))
+    with FakeOpenAI(mixed, KEY, faults=False) as server:
+        code, s, output = run_cli(["run", "--problems", str(problems), "--model",
+                                   f"openai:fake@{server.url}", "--store",
+                                   str(env / "runs.sqlite"), "--json"], capsys)
+        stops = {b["prompt"]: b.get("stop") for b in server.seen_bodies}
+    assert code == 0, output
+    assert stops[he.prompt] == ["\nclass", "\ndef", "\n#", "\nif"]  # the API takes 4
+    assert stops["# Print the sum of two ints.\n"] is None
+    assert main(["samples", s["run_id"], "--store", str(env / "runs.sqlite")]) == 0
+    by_task = {x["task_id"]: x for x in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert "print(a + b)" in by_task["Mix/sum"]["program"]
+    assert by_task["Mix/fn"]["status"] == "passed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import real_data
 
 from execeval.config import api_key
 from execeval.errors import UserError
@@ -105,12 +106,8 @@ def test_keys_come_from_env_or_config_and_openai_keys_stay_with_openai(
         api_key(None)
 
 
-MBPP_FILE = Path(__file__).resolve().parents[3] / "shared" / "data" / "mbpp" / "mbpp.jsonl"
-
-
-@pytest.mark.skipif(not MBPP_FILE.exists(), reason="needs ../shared/data/mbpp")
 def test_mbpp_prompts_follow_the_paper() -> None:
-    mbpp = load_dataset("mbpp", str(MBPP_FILE))
+    mbpp = load_dataset("mbpp", str(real_data("mbpp", "mbpp.jsonl")))
     p = next(iter(mbpp.problems.values()))
     paper = build_prompt(mbpp, p, "completion")  # the paper's setting: 3 shots
     assert paper.template == "mbpp-paper-3shot" and paper.stop == ("[DONE]",)
@@ -122,12 +119,8 @@ def test_mbpp_prompts_follow_the_paper() -> None:
     assert "[BEGIN]" not in chat.messages[-1][1] and p.metadata["text"] in chat.messages[-1][1]
 
 
-APPS_FILE = MBPP_FILE.parents[1] / "apps" / "apps_test_10.jsonl"
-
-
-@pytest.mark.skipif(not APPS_FILE.exists(), reason="needs ../shared/data/apps")
 def test_script_prompts_get_no_function_stops() -> None:
-    apps = load_dataset("apps", str(APPS_FILE))
+    apps = load_dataset("apps", str(real_data("apps", "apps_test_10.jsonl")))
     p = next(iter(apps.problems.values()))
     assert build_prompt(apps, p, "completion").stop == ()
     assert build_prompt(HE, HE.problems["HumanEval/0"], "completion").stop == HUMANEVAL_STOP

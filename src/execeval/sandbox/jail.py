@@ -4,7 +4,7 @@ Once (zygote, `enter`): new mount, network, IPC and UTS namespaces (inside a use
 namespace when not root), and a new root file system on a tmpfs that holds read-only
 binds of only what the interpreter needs: the system libraries, a few /etc files, a few
 /dev nodes, the Python prefix and site-packages, minus the packages that carry benchmark
-answers. The host's home, /work, the run store and everything else simply do not exist.
+answers. The host's home directories, its working directory, the run store and everything else simply do not exist.
 
 Per child (`confine`): a PID namespace of its own (its descendants die with it), a mount
 namespace with a fresh size-capped tmpfs as /scratch and working directory (gone with it, and

@@ -1,0 +1,115 @@
+"""The run store on a real SQLite file: migration from schema 1, reading samples back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from execeval.errors import UserError
+from execeval.store import SCHEMA_VERSION, SampleRow, Store
+from execeval.verdict import Verdict
+
+# the schema execeval 0.1 wrote (no user_version): an existing runs.sqlite looks like this
+SCHEMA_1 = """
+CREATE TABLE verdicts (
+    key TEXT PRIMARY KEY, passed INTEGER NOT NULL, status TEXT NOT NULL,
+    detail TEXT NOT NULL, seconds REAL NOT NULL, extra TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, dataset TEXT NOT NULL,
+    dataset_version TEXT NOT NULL, dataset_hash TEXT NOT NULL, config TEXT NOT NULL,
+    status TEXT NOT NULL, summary TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE run_samples (
+    run_id TEXT NOT NULL, idx INTEGER NOT NULL, task_id TEXT NOT NULL,
+    verdict_key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (run_id, idx));
+CREATE TABLE generations (
+    key TEXT NOT NULL, idx INTEGER NOT NULL, task_id TEXT NOT NULL, record TEXT NOT NULL,
+    created REAL NOT NULL, PRIMARY KEY (key, idx));
+"""
+
+
+def schema_1_file(path: Path) -> Path:
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_1)
+    summary = {"dataset": "humaneval", "pass_at_k": {"1": 0.5}, "n_samples": 2}
+    db.execute("INSERT INTO runs VALUES ('aaaa11112222', 'evaluate', 'humaneval', 'v', 'h', "
+               "'{}', 'complete', ?, 1.0, 2.0)", (json.dumps(summary),))
+    for idx, key in enumerate(("k0", "k1")):
+        db.execute("INSERT INTO run_samples VALUES ('aaaa11112222', ?, 'HumanEval/0', ?, ?)",
+                   (idx, key, json.dumps({"task_id": "HumanEval/0", "completion": f"  pass{idx}"})))
+    db.execute("INSERT INTO verdicts VALUES ('k0', 1, 'passed', '', 0.1, '{}', 1.0)")
+    db.execute("INSERT INTO verdicts VALUES ('k1', 0, 'failed', 'assertion failed', 0.1, '{}', 1)")
+    db.execute("INSERT INTO runs VALUES ('bbbb11112222', 'run', 'humaneval', 'v', 'h', '{}', "
+               "'running', NULL, 3.0, 3.0)")
+    db.execute("INSERT INTO run_samples VALUES ('bbbb11112222', 7, 'HumanEval/3', 'k9', ?)",
+               (json.dumps({"task_id": "HumanEval/3", "sample": 3, "raw": "x"}),))
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_schema_1_store_is_migrated_in_place_and_reads_back(tmp_path: Path) -> None:
+    path = schema_1_file(tmp_path / "old.sqlite")
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    runs = {r["run_id"]: r for r in store.runs()}
+    assert runs["aaaa11112222"]["n_samples"] == 2 and runs["aaaa11112222"]["n_graded"] == 2
+    old = list(store.samples("aaaa11112222"))
+    assert [(s.sample, s.raw, s.status) for s in old] == [(0, "  pass0", "passed"),
+                                                          (1, "  pass1", "failed")]
+    assert old[0].program is None  # schema 1 did not keep the program
+    (unfinished,) = store.samples("bbbb11112222")
+    assert (unfinished.sample, unfinished.status) == (3, None)  # stated index; not graded
+    store.close()
+    Store(path).close()  # opening again is a no-op
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM run_samples").fetchone()[0] == 3
+
+
+def test_a_store_from_a_newer_execeval_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(UserError, match="schema 99 is newer"):
+        Store(path)
+
+
+def test_samples_carry_generation_logprobs_and_verdict(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    store.begin_run("r1", "run", ("humaneval", "v", "h"), {})
+    gen = {"task_id": "HumanEval/0", "index": 1, "text": "    return 1\n", "finish_reason": "stop",
+           "n_prompt_tokens": 50, "n_tokens": 4, "logprobs": [-0.5, -0.25, -0.25, -1.0],
+           "seconds": 0.3, "future_field": "ignored by old readers"}
+    store.put_generations("g", "HumanEval/0", [(1, gen)])
+    store.put_samples("r1", [SampleRow(0, "HumanEval/0", 1, "v1", "def f():\n    return 1\n",
+                                       "completion+stop", {"task_id": "HumanEval/0"}, "p", "g")])
+    store.put_verdicts([("v1", Verdict(False, "error", "NameError: x", 0.01, {"n": 1}))])
+    (s,) = store.samples("r1")
+    assert (s.raw, s.finish_reason, s.n_prompt_tokens, s.n_tokens) == (gen["text"], "stop", 50, 4)
+    assert s.logprobs == gen["logprobs"] and s.sum_logprob == -2.0 and s.mean_logprob == -0.5
+    assert (s.passed, s.status, s.detail, s.extra) == (False, "error", "NameError: x", {"n": 1})
+    assert [x.idx for x in store.samples("r1", status="error")] == [0]
+    assert list(store.samples("r1", status="passed")) == []
+    assert list(store.samples("r1", task_id="HumanEval/1")) == []
+
+
+def test_a_harness_error_is_shown_but_never_reused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    store.put_verdicts([("bug", Verdict(False, "harness_error", "KeyError: 'x'")),
+                        ("ok", Verdict(True, "passed"))])
+    assert set(store.get_verdicts(["bug", "ok"])) == {"ok"}
+    store.begin_run("r", "evaluate", ("d", "v", "h"), {})
+    store.put_samples("r", [SampleRow(0, "T/1", 0, "bug", "x = 1\n", "solution", {})])
+    assert [s.status for s in store.samples("r")] == ["harness_error"]
+
+
+def test_importing_the_store_loads_no_sandbox_judge_or_numpy() -> None:
+    code = ("import sys, execeval.store\n"
+            "bad = [m for m in sys.modules if m.startswith(('execeval.sandbox', 'execeval.judge',"
+            " 'numpy'))]\nprint(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
