@@ -19,13 +19,13 @@ import threading
 import time
 from pathlib import Path
 
-from execeval.evaluate import grade_all, verdict_key
-
 from execeval import pipeline
+from execeval.executor import LocalExecutor
 from execeval.extract import extract
+from execeval.grading import verdict_key
 from execeval.models import Backend, Settings, load_model
 from execeval.problems import load_dataset
-from execeval.sandbox import Limits, default_sandbox
+from execeval.sandbox import Limits
 from execeval.store import Store
 
 
@@ -48,17 +48,17 @@ def main() -> None:
     model = load_model(args.model, dataset, Backend(batch_size=args.batch_size))
     settings = Settings(n=args.n, temperature=args.temperature, top_p=0.95,
                         max_tokens=args.max_tokens, seed=args.seed)
-    plan = pipeline.plan(dataset, task_ids, settings, "chat" if model.chat else "completion",
-                         0, None)
+    plan = pipeline.plan(dataset, task_ids, settings, "chat" if model.chat else "completion", 0)
+    sampling = plan.settings_for(task_ids[0])  # one benchmark: one set of stops
     requests = [r for t in task_ids for r in pipeline.requests_for(
-        t, plan.prompts[t], range(args.n), plan.settings, model.request_size)]
+        t, plan.prompts[t], range(args.n), sampling, model.request_size)]
 
-    list(model.generate(requests[:1], plan.settings))  # warm-up (CUDA context, kernels)
+    list(model.generate(requests[:1], sampling))  # warm-up (CUDA context, kernels)
     gens: list = []
 
     def generate_all() -> None:  # in a thread as in the pipeline: torch's CPU threads
         # behave differently in the main thread, which would skew the comparison
-        gens.extend(g for batch in model.generate(requests, plan.settings) for g in batch)
+        gens.extend(g for batch in model.generate(requests, sampling) for g in batch)
 
     start = time.monotonic()
     worker = threading.Thread(target=generate_all)
@@ -67,24 +67,26 @@ def main() -> None:
     gen_alone = time.monotonic() - start
     tokens = sum(g.n_tokens or 0 for g in gens)
 
-    sandbox = default_sandbox(Limits())
+    executor = LocalExecutor(Limits(), args.workers)
     try:
         jobs = {}
         for g in gens:
             problem = dataset.problems[g.task_id]
             ex = extract(problem, g.text, is_program=g.is_program,
-                         chat=plan.style == "chat", stop=plan.settings.stop)
-            jobs[verdict_key(problem, ex.program, sandbox.limits)] = (problem, ex.program)
+                         chat=plan.style == "chat",
+                         stop=tuple(plan.settings_for(g.task_id).stop or ()))
+            jobs[verdict_key(problem, ex.program, executor.limits)] = (problem, ex.program)
         start = time.monotonic()
-        grade_all(jobs, sandbox, args.workers, lambda k, v: None)
+        for future in [executor.submit(p, program) for p, program in jobs.values()]:
+            future.result()
         grade_alone = time.monotonic() - start
 
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(Path(tmp) / "runs.sqlite")
-            result = pipeline.run(plan, model, store, sandbox, ks=[1], workers=args.workers)
+            result = pipeline.run(plan, model, store, executor, ks=[1])
             store.close()
     finally:
-        sandbox.close()
+        executor.close()
         model.close()
     g = result.summary["generation"]
     report = {

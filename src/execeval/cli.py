@@ -256,6 +256,30 @@ def cmd_samples(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from execeval.compare import cmd_compare as compare
+
+    return compare(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from execeval.report import cmd_report as report
+
+    return report(args)
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from execeval.report.view import cmd_view as view
+
+    return view(args)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from execeval.export import cmd_export as export
+
+    return export(args)
+
+
 def cmd_sandbox_check(args: argparse.Namespace) -> int:
     from execeval.benchmark import hidden_packages
     from execeval.sandbox import Limits
@@ -314,6 +338,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", metavar="ID", help="only this task's samples")
     p.add_argument("--store", metavar="PATH")
     p.set_defaults(handler=cmd_samples)
+
+    p = sub.add_parser("compare", help="paired comparison of two runs on their shared problems")
+    p.add_argument("run_a", metavar="RUN_A")
+    p.add_argument("run_b", metavar="RUN_B")
+    p.add_argument("--k", type=positive_int, default=1, help="pass@k to compare (default 1)")
+    p.add_argument("--top", type=positive_int, default=10,
+                   help="problems with the largest differences to list (default 10)")
+    p.add_argument("--allow-different-datasets", action="store_true",
+                   help="compare runs on different datasets (on their shared task ids)")
+    p.add_argument("--store", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("report", help="write a self-contained HTML report of runs")
+    p.add_argument("runs", metavar="RUN", nargs="+")
+    p.add_argument("-o", "--out", required=True, metavar="report.html")
+    p.add_argument("--store", metavar="PATH")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("view", help="browse the run store in a local web viewer")
+    p.add_argument("--store", metavar="PATH")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--token", help="required when binding another address than 127.0.0.1; "
+                   "every request must carry it")
+    p.set_defaults(handler=cmd_view)
+
+    p = sub.add_parser("export", help="write a run's results in another tool's layout")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--format", required=True, choices=("evalplus", "humaneval", "csv"))
+    p.add_argument("--out", metavar="FILE", help="default: stdout")
+    p.add_argument("--store", metavar="PATH")
+    p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("sandbox", help="the sandbox that runs programs")
     sandbox_sub = p.add_subparsers(dest="sandbox_command", required=True)

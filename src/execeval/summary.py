@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from execeval import benchmark, metrics
+from execeval import benchmark, metrics, stats
 from execeval.problems.model import Dataset
 from execeval.verdict import Verdict
 
@@ -54,9 +54,31 @@ class RunTally:
             "status_counts": dict(sorted(self.statuses.items())),
             "graded_in_sandbox": self.in_sandbox,
         }
+        if counts:
+            summary.update(intervals(counts, ks))
         if self.extra is not None:
             summary.update(self.extra.result(ks))
         return summary
+
+
+def intervals(counts: Sequence[tuple[int, int]], ks: Sequence[int],
+              prefix: str = "") -> dict[str, Any]:
+    """95% intervals (and standard errors) of pass@k and fraction correct, problems being
+    the unit of resampling (execeval.stats, docs/statistics.md)."""
+    ci = stats.summary_intervals(counts, ks)
+    out: dict[str, Any] = {
+        f"{prefix}pass_at_k_ci": {k: iv.as_list() for k, iv in ci["pass_at_k"].items()},
+        f"{prefix}pass_at_k_se": {k: iv.se for k, iv in ci["pass_at_k"].items()},
+    }
+    if not prefix:
+        out.update(fraction_correct_ci=ci["fraction_correct"].as_list(),
+                   fraction_correct_se=ci["fraction_correct"].se,
+                   ci_level=ci["level"], ci_method=ci["method"])
+    return out
+
+
+def with_ci(value: float, ci: Sequence[float] | None) -> str:
+    return f"{value:.4f}  [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else f"{value:.4f}"
 
 
 def summarize(dataset: Dataset, graded: Iterable[tuple[str, Verdict]],
@@ -70,8 +92,10 @@ def summarize(dataset: Dataset, graded: Iterable[tuple[str, Verdict]],
 
 def rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The summary table's rows: the common ones, then the benchmark's own."""
-    out = [(f"pass@{k}", f"{v:.4f}") for k, v in summary["pass_at_k"].items()]
-    out.append(("fraction correct", f"{summary['fraction_correct']:.4f}"))
+    cis = summary.get("pass_at_k_ci", {})
+    out = [(f"pass@{k}", with_ci(v, cis.get(k))) for k, v in summary["pass_at_k"].items()]
+    out.append(("fraction correct", with_ci(summary["fraction_correct"],
+                                            summary.get("fraction_correct_ci"))))
     out += [(f"status {s}", str(n)) for s, n in summary["status_counts"].items()]
     if summary.get("graded_in_sandbox"):
         out.append(("graded in the sandbox (fallback)", str(summary["graded_in_sandbox"])))

@@ -116,9 +116,15 @@ def test_summary_strict_accuracy_and_test_case_average(apps: str, sandbox: Sandb
     # problem 1: strict (1 + 0) / 2, tests (1 + 3/4) / 2; problem 2: strict 0, tests 1/2
     assert s["strict_accuracy"] == pytest.approx(0.25)
     assert s["test_case_average"] == pytest.approx((0.875 + 0.5) / 2)
-    assert s["by_difficulty"] == {
+    plain = {level: {k: v for k, v in m.items() if not k.endswith("_ci")}
+             for level, m in s["by_difficulty"].items()}
+    assert plain == {
         "introductory": {"n_problems": 1, "strict_accuracy": 0.5, "test_case_average": 0.875},
         "interview": {"n_problems": 1, "strict_accuracy": 0.0, "test_case_average": 0.5}}
+    # one problem per level says nothing about the level: its interval is all of [0, 1]
+    assert s["by_difficulty"]["interview"]["strict_accuracy_ci"] == [0.0, 1.0]
+    lo, hi = s["strict_accuracy_ci"]
+    assert lo <= s["strict_accuracy"] <= hi
 
 
 def test_malformed_input_output_is_a_user_error(tmp_path: Path) -> None:

@@ -103,11 +103,18 @@ class AppsTally:
         self.level[problem.task_id] = str(problem.metadata.get("difficulty"))
 
     def _metrics(self, tasks: list[str]) -> dict[str, Any]:
+        from execeval import stats
+
         strict = [self.per_task[t][1] / self.per_task[t][0] for t in tasks]
         average = [self.per_task[t][2] / self.per_task[t][0] for t in tasks]
-        return {"n_problems": len(tasks),
-                "strict_accuracy": sum(strict) / len(tasks) if tasks else 0.0,
-                "test_case_average": sum(average) / len(tasks) if tasks else 0.0}
+        out: dict[str, Any] = {"n_problems": len(tasks),
+                               "strict_accuracy": sum(strict) / len(tasks) if tasks else 0.0,
+                               "test_case_average": sum(average) / len(tasks) if tasks else 0.0}
+        if tasks:  # problems are the unit of resampling, as for pass@k
+            for name, iv in stats.per_problem_intervals(
+                    {"strict_accuracy": strict, "test_case_average": average}).items():
+                out[f"{name}_ci"] = iv.as_list()
+        return out
 
     def result(self, ks: Sequence[int]) -> dict[str, Any]:
         overall = self._metrics(list(self.per_task))
@@ -121,8 +128,10 @@ class AppsTally:
 def display(s: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "strict_accuracy" not in s:
         return []
-    rows = [("strict accuracy", f"{s['strict_accuracy']:.4f}"),
-            ("test case average", f"{s['test_case_average']:.4f}")]
+    from execeval.summary import with_ci
+
+    rows = [("strict accuracy", with_ci(s["strict_accuracy"], s.get("strict_accuracy_ci"))),
+            ("test case average", with_ci(s["test_case_average"], s.get("test_case_average_ci")))]
     for level, m in s.get("by_difficulty", {}).items():
         rows.append((f"  {level} ({m['n_problems']})", f"strict {m['strict_accuracy']:.4f}, "
                      f"tests {m['test_case_average']:.4f}"))

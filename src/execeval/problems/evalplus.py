@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from execeval import metrics
+from execeval import metrics, summary
 from execeval.benchmark import Benchmark
 from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem, by_task_id
@@ -161,6 +161,7 @@ class EvalPlusTally:
         n_base = sum(c for _, c in counts)
         return {
             "base_pass_at_k": {str(k): x for k, x in metrics.mean_pass_at_k(counts, ks).items()},
+            **(summary.intervals(counts, ks, prefix="base_") if counts else {}),
             "n_pass_base_fail_plus": self.base_only,
             "fraction_base_passers_failing_plus": self.base_only / n_base if n_base else 0.0,
         }
@@ -168,7 +169,9 @@ class EvalPlusTally:
 
 def display(s: Mapping[str, Any]) -> list[tuple[str, str]]:
     """`pass_at_k` above is plus; base beside it."""
-    rows = [(f"base pass@{k}", f"{v:.4f}") for k, v in s.get("base_pass_at_k", {}).items()]
+    cis = s.get("base_pass_at_k_ci", {})
+    rows = [(f"base pass@{k}", summary.with_ci(v, cis.get(k)))
+            for k, v in s.get("base_pass_at_k", {}).items()]
     if "n_pass_base_fail_plus" in s:
         rows.append(("pass base, fail plus", str(s["n_pass_base_fail_plus"])))
     return rows
