@@ -62,6 +62,7 @@ def test_a_schema_1_store_is_migrated_in_place_and_reads_back(tmp_path: Path) ->
     assert [(s.sample, s.raw, s.status) for s in old] == [(0, "  pass0", "passed"),
                                                           (1, "  pass1", "failed")]
     assert old[0].program is None  # schema 1 did not keep the program
+    assert store.task_counts("aaaa11112222") == {"HumanEval/0": (2, 1)}
     (unfinished,) = store.samples("bbbb11112222")
     assert (unfinished.sample, unfinished.status) == (3, None)  # stated index; not graded
     store.close()

@@ -303,6 +303,14 @@ class Store:
         run["summary"] = json.loads(run["summary"]) if run["summary"] else None
         return run
 
+    def task_counts(self, run_id: str) -> dict[str, tuple[int, int]]:
+        """(graded samples, passed) per task of a run, in run order: what pass@k needs."""
+        rows = self.db.execute(
+            "SELECT s.task_id, COUNT(v.key), COALESCE(SUM(v.passed), 0), MIN(s.idx) "
+            "FROM run_samples s JOIN verdicts v ON v.key = s.verdict_key "
+            "WHERE s.run_id = ? GROUP BY s.task_id ORDER BY MIN(s.idx)", (run_id,))
+        return {task: (n, c) for task, n, c, _ in rows}
+
     def samples(self, run_id: str, *, status: str | None = None,
                 task_id: str | None = None) -> Iterator[StoredSample]:
         """A run's samples in run order, streamed: `status` "pending" selects the ungraded."""
