@@ -2,8 +2,8 @@
 
 A `Benchmark` carries everything execeval knows about a benchmark: how to load it,
 how to prompt for each problem (each prompt with its own stops), which function a
-program must define (an extraction hint), the extra summary keys it reports and the
-rows it shows. Its problems name their grader (`execeval.judge`).
+program must define (an extraction hint) or its own extraction where answers are not
+programs, the extra summary keys it reports and the rows it shows. Its problems name their grader (`execeval.judge`).
 
 Adding a benchmark is one module: a module of `execeval.problems` that defines
 `BENCHMARKS = (Benchmark(...),)` is found by its presence (docs/architecture.md has a
@@ -25,10 +25,13 @@ from execeval.errors import UserError
 from execeval.problems.model import Dataset, Problem
 
 if TYPE_CHECKING:
+    from execeval.extract import Extracted
     from execeval.prompts import Prompt
     from execeval.verdict import Verdict
 
 Loader = Callable[[Path | None, Mapping[str, Any]], Dataset]
+# (problem, raw output, chat, stops) -> the program: for answers that are not programs
+Extractor = Callable[[Problem, str, bool, tuple[str, ...]], "Extracted"]
 PromptBuilder = Callable[[Dataset, Problem, str, "int | None"], "Prompt"]
 Rows = list[tuple[str, str]]
 
@@ -65,6 +68,7 @@ class Benchmark:
     options: frozenset[str] = frozenset()           # loader options it takes (split, ...)
     prompt: PromptBuilder = standard_prompt         # (dataset, problem, style, shots)
     function: Callable[[Problem], str | None] = entry_point_of  # extraction hint
+    extract: Extractor | None = None                # None: execeval.extract for programs
     tally: Callable[[], Tally] | None = None        # its extra summary keys
     display: Callable[[Mapping[str, Any]], Rows] = no_rows  # its rows of the summary table
     hidden_packages: tuple[str, ...] = ()           # installed packages holding its answers

@@ -190,7 +190,8 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
     recorder = Recorder(store, run_id, "run", ds, config)
     store.put_prompts((pr.key(), pr.record()) for pr in p.prompts.values())
 
-    hint = benchmark.of(ds).function if ds.benchmark else (lambda pr: pr.entry_point)
+    bench = benchmark.of(ds) if ds.benchmark else None
+    hint = bench.function if bench else (lambda pr: pr.entry_point)
     position = {t: i for i, t in enumerate(p.task_ids)}
     gen_keys = {t: generation_key(fingerprint, p.settings_for(t), p.prompts[t])
                 for t in p.task_ids}
@@ -210,10 +211,12 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
         rows, jobs = [], []
         for g in gens:
             problem = ds.problems[g.task_id]
-            ex = extract(problem, g.text, is_program=g.is_program,
-                         chat=p.prompts[g.task_id].style == "chat",
-                         stop=tuple(p.settings_for(g.task_id).stop or ()),
-                         function=hint(problem))
+            chat, stop = p.prompts[g.task_id].style == "chat", p.settings_for(g.task_id).stop
+            if bench and bench.extract and not g.is_program:
+                ex = bench.extract(problem, g.text, chat, tuple(stop or ()))
+            else:
+                ex = extract(problem, g.text, is_program=g.is_program, chat=chat,
+                             stop=tuple(stop or ()), function=hint(problem))
             key = verdict_key(problem, ex.program, executor.limits)
             rows.append(SampleRow(position[g.task_id] * n + g.index, g.task_id, g.index, key,
                                   ex.program, ex.method, sample_record(g, ex),
