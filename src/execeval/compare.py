@@ -1,0 +1,194 @@
+"""`execeval compare`: is run A really better than run B on the problems both graded?
+
+Both runs are reduced to one unbiased pass@k per problem (Chen et al.), aligned by task
+id, and handed to the paired sign-flip test of `execeval.stats`: pairing removes how
+hard each problem is, which is most of the variance (docs/statistics.md). Runs on
+different datasets, or on different versions of one dataset, are refused unless the
+caller says so, because the same task id would then name different problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from execeval.errors import UserError
+from execeval.store import Store, default_path
+
+LEVEL = 0.95
+METHOD = "sign-flip"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Run A minus run B, pass@k on the problems both runs graded."""
+
+    run_a: str
+    run_b: str
+    dataset_a: str
+    dataset_b: str
+    k: int
+    n_shared: int                 # problems both runs graded: the ones compared
+    pass_a: float                 # mean pass@k of A on the shared problems
+    pass_b: float
+    difference: float             # pass_a - pass_b
+    ci: list[float]               # [low, high] of the difference, LEVEL
+    p_value: float                # two-sided, paired sign-flip test
+    method: str
+    a_better: int                 # shared problems where A's pass@k is higher
+    b_better: int
+    tied: int
+    largest: list[dict[str, Any]]  # {"task_id", "a", "b", "difference"}, largest |difference|
+    n_only_a: int = 0             # graded by A only (left out)
+    n_only_b: int = 0
+    level: float = LEVEL
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _open(store: Store | str | Path | None) -> tuple[Store, bool]:
+    """(store, whether we opened it and must close it); read-only, so comparing never
+    creates or migrates a file."""
+    if isinstance(store, Store):
+        return store, False
+    return Store(Path(store) if store else default_path(), read_only=True), True
+
+
+def _pass_at_k(counts: dict[str, tuple[int, int]], tasks: Iterable[str], k: int,
+               run_id: str) -> dict[str, float]:
+    """Per-problem unbiased pass@k of `tasks`; a k above some problem's n is the user's
+    to fix (no unbiased estimate exists there)."""
+    from execeval.stats import pass_at_k_matrix
+
+    tasks = list(tasks)
+    if not tasks:
+        return {}
+    short = min(tasks, key=lambda t: counts[t][0])
+    if counts[short][0] < k:
+        raise UserError(f"--k {k} exceeds the graded samples of {short} in run {run_id} "
+                        f"(n={counts[short][0]}); use a k no larger than the smallest n")
+    values = pass_at_k_matrix([counts[t][0] for t in tasks], [counts[t][1] for t in tasks],
+                              [k])[:, 0]
+    return {t: float(v) for t, v in zip(tasks, values, strict=True)}
+
+
+def per_problem_pass_at_k(store: Store | str | Path | None, run_id: str, k: int,
+                          tasks: Iterable[str] | None = None) -> dict[str, float]:
+    """Unbiased pass@k of each graded problem of a run (a unique id prefix is enough), in
+    run order; `tasks` restricts it to those problems (ungraded ones are left out).
+
+    UserError when k exceeds the graded sample count of an included problem."""
+    st, owned = _open(store)
+    try:
+        full = st.run(run_id)["run_id"]
+        counts = st.task_counts(full)
+    finally:
+        if owned:
+            st.close()
+    wanted = counts if tasks is None else [t for t in dict.fromkeys(tasks) if t in counts]
+    return _pass_at_k(counts, wanted, k, full)
+
+
+def _check_datasets(a: dict[str, Any], b: dict[str, Any], allow: bool) -> list[str]:
+    """Refuse runs whose task ids may name different problems; the notes say what was
+    allowed."""
+    if a["dataset"] != b["dataset"]:
+        if not allow:
+            raise UserError(f"runs {a['run_id']} and {b['run_id']} are on different datasets "
+                            f"({a['dataset']} vs {b['dataset']}); pass "
+                            "--allow-different-datasets to compare their shared task ids")
+        return [f"different datasets ({a['dataset']} vs {b['dataset']}): compared on "
+                "shared task ids"]
+    if a["dataset_hash"] != b["dataset_hash"]:
+        if not allow:
+            raise UserError(f"runs {a['run_id']} and {b['run_id']} are both on {a['dataset']} "
+                            f"but its problems differ (dataset hash {a['dataset_hash'][:12]} vs "
+                            f"{b['dataset_hash'][:12]}: another version, split or problem file); "
+                            "pass --allow-different-datasets to compare anyway")
+        return [f"{a['dataset']}: the runs' problems differ (dataset hash "
+                f"{a['dataset_hash'][:12]} vs {b['dataset_hash'][:12]})"]
+    return []
+
+
+def compare(run_a: str, run_b: str, *, k: int = 1, store: str | Path | None = None,
+            allow_different_datasets: bool = False, top: int = 10) -> Comparison:
+    """Paired comparison of two stored runs (ids or unique prefixes) on pass@k."""
+    from execeval.stats import paired_difference
+
+    if k < 1 or top < 0:
+        raise UserError("compare: k must be >= 1 and top >= 0")
+    st, owned = _open(store)
+    try:
+        ra, rb = st.run(run_a), st.run(run_b)
+        notes = _check_datasets(ra, rb, allow_different_datasets)
+        ca, cb = st.task_counts(ra["run_id"]), st.task_counts(rb["run_id"])
+    finally:
+        if owned:
+            st.close()
+    shared = [t for t in ca if t in cb]  # A's run order
+    if not shared:
+        raise UserError(f"runs {ra['run_id']} and {rb['run_id']} share no graded problems "
+                        f"({len(ca)} graded in A, {len(cb)} in B): nothing to compare")
+    pa = _pass_at_k(ca, shared, k, ra["run_id"])
+    pb = _pass_at_k(cb, shared, k, rb["run_id"])
+    a = [pa[t] for t in shared]
+    b = [pb[t] for t in shared]
+    result = paired_difference(a, b, LEVEL, method=METHOD)
+    diffs = [(t, pa[t], pb[t], pa[t] - pb[t]) for t in shared]
+    ranked = sorted((d for d in diffs if d[3] != 0), key=lambda d: -abs(d[3]))[:top]
+    return Comparison(
+        run_a=ra["run_id"], run_b=rb["run_id"], dataset_a=ra["dataset"],
+        dataset_b=rb["dataset"], k=k, n_shared=len(shared), pass_a=sum(a) / len(a),
+        pass_b=sum(b) / len(b), difference=result.difference, ci=[result.low, result.high],
+        p_value=result.p_value, method=result.method, a_better=result.a_better,
+        b_better=result.b_better, tied=result.tied,
+        largest=[{"task_id": t, "a": x, "b": y, "difference": d} for t, x, y, d in ranked],
+        n_only_a=len(ca) - len(shared), n_only_b=len(cb) - len(shared), notes=notes)
+
+
+def print_comparison(c: Comparison) -> None:
+    """The comparison as rich tables: the verdict first, then where the runs differ most."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    table = Table(title=f"A {c.run_a} ({c.dataset_a}) vs B {c.run_b} ({c.dataset_b}): "
+                  f"pass@{c.k} on {c.n_shared} shared problems", show_header=False)
+    table.add_row(f"pass@{c.k} A", f"{c.pass_a:.4f}")
+    table.add_row(f"pass@{c.k} B", f"{c.pass_b:.4f}")
+    table.add_row("difference A - B", f"{c.difference:+.4f} "
+                  f"[{c.level:.0%} CI {c.ci[0]:+.4f}, {c.ci[1]:+.4f}]")
+    table.add_row(f"p-value ({c.method})", f"{c.p_value:.4g}")
+    table.add_row("A better / B better / tied", f"{c.a_better} / {c.b_better} / {c.tied}")
+    console.print(table)
+    if c.largest:
+        top = Table("task", f"A pass@{c.k}", f"B pass@{c.k}", "A - B",
+                    title=f"largest differences ({len(c.largest)})")
+        for row in c.largest:
+            top.add_row(row["task_id"], f"{row['a']:.4f}", f"{row['b']:.4f}",
+                        f"{row['difference']:+.4f}")
+        console.print(top)
+    for note in c.notes:
+        console.print(f"note: {note}")
+    if c.n_only_a or c.n_only_b:
+        console.print(f"note: left out {c.n_only_a} problems graded only by A and "
+                      f"{c.n_only_b} graded only by B")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """`execeval compare RUN_A RUN_B [--k K] [--top N] [--json]`."""
+    from execeval.cli import store_path
+
+    c = compare(args.run_a, args.run_b, k=args.k, store=store_path(args),
+                allow_different_datasets=args.allow_different_datasets, top=args.top)
+    if args.json:
+        print(json.dumps(c.as_dict()))
+    else:
+        print_comparison(c)
+    return 0
