@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.executor import Executor, LocalExecutor
+from execeval.executor import Executor, executor_from_spec
 from execeval.grading import DEFAULT_KS, RunResult, base_config, result_rows, run_id_of
 from execeval.problems.model import Dataset
 from execeval.sandbox import Limits
@@ -51,13 +51,16 @@ def _store(stack: ExitStack, store: StoreArg) -> Store:
     return opened
 
 
-def _executor(stack: ExitStack, executor: Executor | None, timeout: float, memory_mb: int,
-              workers: int | None) -> Executor:
-    if executor is not None:
+def _executor(stack: ExitStack, executor: Executor | str | None, timeout: float,
+              memory_mb: int, workers: int | None) -> Executor:
+    """An executor given as an object is the caller's; one named by a spec ("local",
+    "ray:auto", ...) is built here and closed at the end."""
+    if executor is not None and not isinstance(executor, str):
         return executor
-    local = LocalExecutor(Limits(timeout=timeout, memory_mb=memory_mb), workers)
-    stack.callback(local.close)
-    return local
+    built = executor_from_spec(executor or "local", Limits(timeout=timeout, memory_mb=memory_mb),
+                               workers)
+    stack.callback(built.close)
+    return built
 
 
 def _write_results(result: RunResult, store: Store, results: str | Path | None) -> None:
@@ -73,7 +76,7 @@ def evaluate(samples: str | Path | Iterable[dict[str, Any]], dataset: DatasetArg
              split: str | None = None, challenge_tests: bool = False,
              results: str | Path | None = None, k: Sequence[int] = DEFAULT_KS,
              timeout: float = 3.0, memory_mb: int = 2048, workers: int | None = None,
-             store: StoreArg = None, executor: Executor | None = None) -> RunResult:
+             store: StoreArg = None, executor: Executor | str | None = None) -> RunResult:
     """Grade a samples file (or rows with `task_id` and `completion` or `solution`)."""
     from execeval import grading
     from execeval.samples import iter_samples, scan_samples
@@ -122,7 +125,7 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
         batch_size: int | None = None, results: str | Path | None = None,
         k: Sequence[int] = DEFAULT_KS, timeout: float = 3.0, memory_mb: int = 2048,
         workers: int | None = None, store: StoreArg = None,
-        executor: Executor | None = None) -> RunResult:
+        executor: Executor | str | None = None) -> RunResult:
     """Generate `n` samples per problem with `model` (a spec such as `openai:NAME@URL`,
     `hf:PATH`, `reference`) and grade them as they come.
 
@@ -166,7 +169,7 @@ def validate(dataset: DatasetArg, *, data: str | Path | None = None,
              problems_file: str | Path | None = None, split: str | None = None,
              challenge_tests: bool = False, timeout: float = 3.0, memory_mb: int = 2048,
              workers: int | None = None, store: StoreArg = None,
-             executor: Executor | None = None) -> dict[str, Any]:
+             executor: Executor | str | None = None) -> dict[str, Any]:
     """Every reference solution through the grader: which fail, and why."""
     from execeval.validate import validate as check
 

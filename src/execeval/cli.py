@@ -70,6 +70,9 @@ def add_grading_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", metavar="PATH", help="run store (default: $EXECEVAL_STORE or "
                    "~/.local/share/execeval/runs.sqlite)")
     p.add_argument("--json", action="store_true", help="end stdout with a JSON summary line")
+    p.add_argument("--executor", default="local", metavar="SPEC",
+                   help="where programs are graded: local (default), ray (a local cluster), "
+                   "ray:auto (the running cluster) or ray:ADDRESS ([ray] extra)")
 
 
 def add_run_args(p: argparse.ArgumentParser) -> None:
@@ -118,7 +121,8 @@ def interrupted(what: str, args: argparse.Namespace) -> int:
 
 def grading_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"k": args.k, "timeout": args.timeout, "memory_mb": args.memory,
-            "workers": args.workers, "store": store_path(args), "results": args.results}
+            "workers": args.workers, "store": store_path(args), "results": args.results,
+            "executor": args.executor}
 
 
 def dataset_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -198,7 +202,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         result = api.validate(args.name, problems_file=args.problems, **dataset_options(args),
                               timeout=args.timeout, memory_mb=args.memory, workers=args.workers,
-                              store=store_path(args))
+                              store=store_path(args), executor=args.executor)
     except KeyboardInterrupt:
         return interrupted("verdicts", args)
     print_report(result)
@@ -278,6 +282,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from execeval.export import cmd_export as export
 
     return export(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from execeval.serve import cmd_serve as serve
+
+    return serve(args)
 
 
 def cmd_sandbox_check(args: argparse.Namespace) -> int:
@@ -371,6 +381,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="default: stdout")
     p.add_argument("--store", metavar="PATH")
     p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("serve", help="an HTTP grading service (RL rewards, SandboxFusion's API)")
+    p.add_argument("--dataset", action="append", default=[], metavar="NAME",
+                   help="benchmark to load at start (repeatable)")
+    p.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
+                   help="local copy of a dataset's published file (repeatable)")
+    p.add_argument("--problems", action="append", default=[], metavar="FILE",
+                   help="a problem file to load at start (repeatable)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--token", help="bearer token; required when binding another address "
+                   "than 127.0.0.1")
+    p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                   help="sandbox slots: programs graded at once")
+    p.add_argument("--queue", type=positive_int, default=256,
+                   help="requests waiting beyond the slots before 429 (default 256)")
+    p.add_argument("--timeout", type=positive_float, default=3.0)
+    p.add_argument("--memory", type=positive_int, default=2048, help="memory limit in MiB")
+    p.add_argument("--store", metavar="PATH", help="verdict cache shared with the run store")
+    p.add_argument("--executor", default="local", metavar="SPEC")
+    p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("sandbox", help="the sandbox that runs programs")
     sandbox_sub = p.add_subparsers(dest="sandbox_command", required=True)

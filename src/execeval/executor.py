@@ -173,3 +173,20 @@ class LocalExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def executor_from_spec(spec: str, limits: Limits, workers: int | None = None) -> Executor:
+    """`local` (the default), `ray` (a local cluster), `ray:auto` (join the running one) or
+    `ray:ADDRESS` (e.g. ray://head:10001). Ray is an extra, imported only when asked for."""
+    from execeval.errors import UserError
+
+    kind, _, address = spec.partition(":")
+    if kind == "local" and not address:
+        return LocalExecutor(limits, workers)
+    if kind == "ray":
+        try:
+            from execeval.ray_executor import RayExecutor
+        except ImportError as e:
+            raise UserError(f"--executor ray needs Ray: pip install 'execeval[ray]' ({e})") from None
+        return RayExecutor(limits, workers, address or None)
+    raise UserError(f"unknown executor {spec!r} (local, ray, ray:auto or ray:ADDRESS)")
