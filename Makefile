@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test lint browser clean
 
 venv: $(STAMP)
 
@@ -15,10 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# the tests also run the transformers backend on a tiny model: torch (CPU) + transformers
+# the tests also run the transformers backend on a tiny model (torch CPU + transformers) and
+# grade on a local Ray cluster
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,test-hf]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,test-hf,ray]'
 	touch $(TEST_STAMP)
+
+# the report and viewer tests drive Debian's headless chromium: installed when missing and
+# this is a Debian machine we may install on; elsewhere those tests say why they skip
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  >/dev/null 2>&1 || echo "make: chromium could not be installed; browser tests will skip"; }
 
 demo: venv
 	$(BIN)/execeval run --dataset humaneval --model reference
@@ -26,7 +34,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
 
-test: venv $(TEST_STAMP) lint
+test: venv $(TEST_STAMP) browser lint
 	$(BIN)/python -m pytest -q --durations=15
 
 clean:
