@@ -290,6 +290,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    """Each study is a module of execeval.studies with a `cmd(args)`."""
+    import importlib
+
+    module = importlib.import_module(f"execeval.studies.{args.study.replace('-', '_')}")
+    return int(module.cmd(args))
+
+
 def cmd_sandbox_check(args: argparse.Namespace) -> int:
     from execeval.benchmark import hidden_packages
     from execeval.sandbox import Limits
@@ -381,6 +389,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="default: stdout")
     p.add_argument("--store", metavar="PATH")
     p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("study", help="the papers' experiments (docs/studies.md)")
+    studies = p.add_subparsers(dest="study", required=True)
+    q = studies.add_parser("ranking", help="choose one of k samples: by log-probability, by "
+                           "the prompt's example tests, at random, or by the oracle")
+    q.add_argument("run", metavar="RUN")
+    q.add_argument("--k", type=parse_ks, default=None, help="k values (default 1, 2, 5, 10, "
+                   "... up to n)")
+    q.add_argument("--store", metavar="PATH")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_study)
+    q = studies.add_parser("temperature", help="one run per temperature; the best per k")
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.add_argument("--temperatures", default="0.2,0.4,0.6,0.8,1.0",
+                   help="comma-separated temperatures (default 0.2,0.4,0.6,0.8,1.0)")
+    q.set_defaults(handler=cmd_study)
+    q = studies.add_parser("scaling", help="fit metrics against log10(parameters)")
+    q.add_argument("points", metavar="RUN=PARAMS", nargs="+",
+                   help="a run and its model's parameter count (e.g. 1a2b3c=1.5e9), or a run "
+                   "made with --params")
+    q.add_argument("--store", metavar="PATH")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_study)
+    q = studies.add_parser("overfit", help="programs that pass base tests but not extended "
+                           "ones, or special-case test values")
+    q.add_argument("run", metavar="RUN")
+    q.add_argument("--store", metavar="PATH")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_study)
+    q = studies.add_parser("edited", help="MBPP's original against its edited descriptions, "
+                           "paired by task")
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.add_argument("--sanitized-data", metavar="PATH",
+                   help="local copy of sanitized-mbpp.json (with --data for mbpp.jsonl)")
+    q.set_defaults(handler=cmd_study)
 
     p = sub.add_parser("serve", help="an HTTP grading service (RL rewards, SandboxFusion's API)")
     p.add_argument("--dataset", action="append", default=[], metavar="NAME",
