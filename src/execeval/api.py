@@ -122,14 +122,16 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
         max_tokens: int = 512, stop: Sequence[str] | None = None, seed: int | None = None,
         prompt_style: str | None = None, shots: int | None = None,
         concurrency: int = 8, request_timeout: float = 120.0, retries: int = 6,
-        batch_size: int | None = None, results: str | Path | None = None,
+        batch_size: int | None = None, params: float | None = None,
+        results: str | Path | None = None,
         k: Sequence[int] = DEFAULT_KS, timeout: float = 3.0, memory_mb: int = 2048,
         workers: int | None = None, store: StoreArg = None,
         executor: Executor | str | None = None) -> RunResult:
     """Generate `n` samples per problem with `model` (a spec such as `openai:NAME@URL`,
     `hf:PATH`, `reference`) and grade them as they come.
 
-    `problems` is a problem file when it names one, else task ids like `tasks`.
+    `problems` is a problem file when it names one, else task ids like `tasks`. `params`
+    (the model's parameter count) is recorded in the run's config for scaling studies.
     `temperature` defaults to 0 (greedy) for n=1, else 0.8; `stop` None takes each
     prompt's own stops, () none at all."""
     from execeval import pipeline
@@ -160,7 +162,8 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
         plan = pipeline.plan(ds, task_ids, settings, style, shots)
         st = _store(stack, store)
         ex = _executor(stack, executor, timeout, memory_mb, workers)
-        result = pipeline.run(plan, m, st, ex, ks=k)
+        result = pipeline.run(plan, m, st, ex, ks=k,
+                              config=None if params is None else {"params": params})
         _write_results(result, st, results)
     return result
 
