@@ -122,7 +122,7 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
         max_tokens: int = 512, stop: Sequence[str] | None = None, seed: int | None = None,
         prompt_style: str | None = None, shots: int | None = None,
         concurrency: int = 8, request_timeout: float = 120.0, retries: int = 6,
-        batch_size: int | None = None, params: float | None = None,
+        batch_size: int | None = None, params: float | None = None, beams: int | None = None,
         results: str | Path | None = None,
         k: Sequence[int] = DEFAULT_KS, timeout: float = 3.0, memory_mb: int = 2048,
         workers: int | None = None, store: StoreArg = None,
@@ -132,6 +132,7 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
 
     `problems` is a problem file when it names one, else task ids like `tasks`. `params`
     (the model's parameter count) is recorded in the run's config for scaling studies.
+    `beams` (hf:, vllm:) asks for beam search: the n samples are the n best beams.
     `temperature` defaults to 0 (greedy) for n=1, else 0.8; `stop` None takes each
     prompt's own stops, () none at all."""
     from execeval import pipeline
@@ -143,6 +144,12 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
     ds = load_dataset(dataset, data=data, problems_file=problems_file, split=split,
                       challenge_tests=challenge_tests)
     task_ids = select_tasks(ds, tasks, limit)
+    if beams:
+        if not model.startswith(("hf:", "vllm:")):
+            raise UserError("--beams needs a local model: hf:PATH or vllm:PATH")
+        if n not in (1, beams):
+            raise UserError(f"--beams {beams} gives {beams} samples per problem; --n {n} differs")
+        n, temperature = beams, 0.0
     if temperature is None:
         temperature = 0.0 if n == 1 else 0.8
     defaults = Settings()
@@ -150,7 +157,7 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
     if temperature < 0 or not 0 < top_p <= 1:
         raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
     settings = Settings(n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-                        stop=None if stop is None else tuple(stop), seed=seed)
+                        stop=None if stop is None else tuple(stop), seed=seed, beams=beams)
     with ExitStack() as stack:
         m = load_model(model, ds, Backend(concurrency=concurrency, timeout=request_timeout,
                                           retries=retries, batch_size=batch_size, seed=seed))

@@ -105,6 +105,8 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
                    help="retries per request on 429, 5xx and timeouts (backoff)")
     p.add_argument("--batch-size", type=positive_int,
                    help="sequences per batch (hf: 16, vllm: 256)")
+    p.add_argument("--beams", type=positive_int, metavar="N",
+                   help="beam search (hf:, vllm:): the N best beams are the N samples")
     p.add_argument("--params", type=positive_float, metavar="N",
                    help="the model's parameter count (e.g. 1.5e9), recorded for "
                    "`execeval study scaling`")
@@ -185,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             seed=args.seed, prompt_style=args.prompt_style, shots=args.shots,
             concurrency=args.concurrency, request_timeout=args.request_timeout,
             retries=args.retries, batch_size=args.batch_size, params=args.params,
+            beams=args.beams,
             **dataset_options(args),
             **grading_options(args))
     except KeyboardInterrupt:

@@ -91,7 +91,7 @@ def per_problem_pass_at_k(store: Store | str | Path | None, run_id: str, k: int,
     finally:
         if owned:
             st.close()
-    wanted = counts if tasks is None else [t for t in dict.fromkeys(tasks) if t in counts]
+    wanted = list(counts) if tasks is None else [t for t in dict.fromkeys(tasks) if t in counts]
     return _pass_at_k(counts, wanted, k, full)
 
 
@@ -158,8 +158,10 @@ def print_comparison(c: Comparison) -> None:
     from rich.table import Table
 
     console = Console(highlight=False)
-    table = Table(title=f"A {c.run_a} ({c.dataset_a}) vs B {c.run_b} ({c.dataset_b}): "
-                  f"pass@{c.k} on {c.n_shared} shared problems", show_header=False)
+    table = Table(title=f"pass@{c.k}, A vs B, on {c.n_shared} shared problems",
+                  show_header=False)
+    table.add_row("run A", f"{c.run_a} ({c.dataset_a})")
+    table.add_row("run B", f"{c.run_b} ({c.dataset_b})")
     table.add_row(f"pass@{c.k} A", f"{c.pass_a:.4f}")
     table.add_row(f"pass@{c.k} B", f"{c.pass_b:.4f}")
     table.add_row("difference A - B", f"{c.difference:+.4f} "

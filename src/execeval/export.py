@@ -158,8 +158,10 @@ def _output(out: str | Path | None) -> Iterator[IO[str]]:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             yield f
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         os.unlink(tmp)
+        if isinstance(e, OSError):  # a full disk, a directory in the way: the user's to fix
+            raise UserError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
 
 

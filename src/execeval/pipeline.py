@@ -68,7 +68,10 @@ def generation_key(fingerprint: str, settings: Settings, prompt: Prompt) -> str:
 
 def requests_for(task_id: str, prompt: Prompt, missing: Sequence[int], settings: Settings,
                  size: int) -> list[Request]:
-    """Runs of consecutive missing indices, cut to at most `size` samples each."""
+    """Runs of consecutive missing indices, cut to at most `size` samples each (never a
+    beam search: its beams are one request)."""
+    if settings.beams:
+        size = max(size, settings.beams)
     out: list[Request] = []
     for i in missing:
         last = out[-1] if out else None
@@ -201,6 +204,8 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
         have = store.get_generations(gen_keys[t], n)
         stored += [Generation.from_record(have[i]) for i in sorted(have)]
         missing = [i for i in range(n) if i not in have]
+        if missing and p.settings.beams:  # the beams come from one search, all together
+            missing = list(range(n))
         settings = p.settings_for(t)
         work.setdefault(settings.key(), (settings, []))[1].extend(
             requests_for(t, p.prompts[t], missing, settings, model.request_size))

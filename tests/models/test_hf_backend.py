@@ -113,3 +113,36 @@ def test_a_tokenizer_with_a_chat_template_gets_chat_prompts(
     rendered = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert rendered.startswith("system: You are an expert Python programmer")
     assert record["n_prompt_tokens"] == len(rendered)  # one token per character
+
+
+def test_beam_search_returns_the_best_beams_as_samples(
+        tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--beams 3: the three best beams of one search are the three samples, best first, with
+    the model's own log-probability for each chosen token; recorded in the settings."""
+    store = tmp_path / "runs.sqlite"
+    args = ["run", "--dataset", "humaneval", "--model", f"hf:{tiny}", "--beams", "3",
+            "--limit", "1", "--max-tokens", "10", "--store", str(store), "--json", "--k", "1"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["n_samples"] == 3 and summary["generation"]["settings"]["beams"] == 3
+    records = sorted((json.loads(r) for (r,) in sqlite3.connect(store).execute(
+        "SELECT record FROM generations")), key=lambda r: r["index"])
+    assert [r["info"]["beam"] for r in records] == [0, 1, 2]
+    assert len({r["text"] for r in records}) == 3  # three different beams
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny)
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny).eval()
+    from execeval.problems import load_dataset
+
+    prompt = load_dataset("humaneval").problems["HumanEval/0"].prompt
+    prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids
+    scores = []
+    for rec in records:
+        new_ids = tokenizer(rec["text"], add_special_tokens=False).input_ids
+        with torch.no_grad():
+            logits = model(torch.tensor([prompt_ids + new_ids])).logits[0, len(prompt_ids) - 1:-1]
+        want = torch.log_softmax(logits.float(), -1).gather(-1, torch.tensor(new_ids)[:, None])
+        assert torch.allclose(torch.tensor(rec["logprobs"]), want[:, 0], atol=1e-4)
+        scores.append(sum(rec["logprobs"]) / len(rec["logprobs"]))  # HF's length-normalised
+    assert scores == sorted(scores, reverse=True)
+    assert main([*args, "--n", "4"]) == 2  # --n must agree with --beams
+    assert "--n 4 differs" in capsys.readouterr().err

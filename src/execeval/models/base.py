@@ -33,9 +33,14 @@ class Settings:
     max_tokens: int = 512
     stop: tuple[str, ...] | None = None  # None: each prompt's own stops
     seed: int | None = None
+    beams: int | None = None  # beam search: the n samples are the n best beams (hf, vllm)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "stop": None if self.stop is None else list(self.stop)}
+        """`beams` only when set, so the addresses of sampled generations stay as they were."""
+        out = {**asdict(self), "stop": None if self.stop is None else list(self.stop)}
+        if self.beams is None:
+            del out["beams"]
+        return out
 
     def key(self) -> str:
         fields = {k: v for k, v in self.as_dict().items() if k != "n"}

@@ -60,7 +60,48 @@ class HFModel:
         for batch in batches(requests, self.batch_size):
             yield from self.run_batch(batch, settings)
 
+    def run_beams(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:
+        """Beam search (the APPS paper's best-of-5 beams): each request's `count` samples are
+        its best beams, best first; log-probabilities are those of each chosen token."""
+        width = settings.beams or 1
+        texts = [self.prompt_text(r) for r in batch]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+                             add_special_tokens=batch[0].prompt.style != "chat")
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        kwargs: dict[str, Any] = {"max_new_tokens": settings.max_tokens, "do_sample": False,
+                                  "num_beams": width, "num_return_sequences": width,
+                                  "pad_token_id": self.tokenizer.pad_token_id,
+                                  "return_dict_in_generate": True, "output_scores": True}
+        if settings.stop:
+            kwargs.update(stop_strings=list(settings.stop), tokenizer=self.tokenizer)
+        start = time.monotonic()
+        with self.torch.inference_mode():
+            out = self.model.generate(**enc, **kwargs)
+            steps = self.model.compute_transition_scores(
+                out.sequences, out.scores, out.beam_indices, normalize_logits=False)
+        seconds = round(time.monotonic() - start, 4)
+        new = out.sequences[:, enc["input_ids"].shape[1]:]
+        ends, prompt_lens = self.end_ids(), enc["attention_mask"].sum(dim=1).tolist()
+        results = []
+        for b, r in enumerate(batch):
+            gens = []
+            for i in range(r.count):
+                row = b * width + min(i, width - 1)
+                ids = new[row].tolist()
+                end = next((j for j, t in enumerate(ids) if t in ends), len(ids))
+                text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
+                gens.append(Generation(
+                    r.task_id, r.first + i, text,
+                    finish_reason="stop" if end < len(ids) or len(ids) < settings.max_tokens
+                    else "length", n_prompt_tokens=int(prompt_lens[b]), n_tokens=end,
+                    logprobs=[round(float(x), 6) for x in steps[row, :end].tolist()],
+                    seconds=seconds, info={"beam": min(i, width - 1)}))
+            results.append(gens)
+        return results
+
     def run_batch(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:
+        if settings.beams:
+            return self.run_beams(batch, settings)
         torch = self.torch
         texts = [self.prompt_text(r) for r in batch for _ in range(r.count)]
         # a chat template writes its own BOS; a completion prompt gets the tokenizer's

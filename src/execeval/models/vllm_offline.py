@@ -84,7 +84,33 @@ class VLLMModel:
         for batch in batches(requests, self.batch_size):
             yield from self.run_batch(batch, settings)
 
+    def run_beams(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:
+        """Beam search through `LLM.beam_search` (vLLM >= 0.6.2): each request's samples
+        are its best beams, best first. Its sequences hold the prompt's tokens too; no
+        per-token log-probabilities, the beam's cumulative one is kept in `info`."""
+        params = self.vllm.sampling_params.BeamSearchParams(
+            beam_width=settings.beams or 1, max_tokens=settings.max_tokens)
+        prompts = [self.engine_prompt(r) for r in batch]
+        start = time.monotonic()
+        outputs = self.llm.beam_search(
+            [p if isinstance(p, dict) else {"prompt": p} for p in prompts], params)
+        seconds = round(time.monotonic() - start, 4)
+        results = []
+        for r, out in zip(batch, outputs, strict=True):
+            beams = sorted(out.sequences, key=lambda b: b.cum_logprob, reverse=True)
+            n_prompt = len(self.tokenizer.encode(r.prompt.text)) if r.prompt.style != "chat" \
+                else len(self.engine_prompt(r)["prompt_token_ids"])
+            results.append([
+                Generation(r.task_id, r.first + i, self.tokenizer.decode(
+                    b.tokens[n_prompt:], skip_special_tokens=True),
+                    n_prompt_tokens=n_prompt, n_tokens=len(b.tokens) - n_prompt,
+                    seconds=seconds, info={"beam": i, "cum_logprob": b.cum_logprob})
+                for i, b in enumerate(beams[:r.count])])
+        return results
+
     def run_batch(self, batch: list[Request], settings: Settings) -> list[list[Generation]]:
+        if settings.beams:
+            return self.run_beams(batch, settings)
         params = [self.vllm.SamplingParams(**sampling_kwargs(settings, r.count, r.seed))
                   for r in batch]
         start = time.monotonic()
