@@ -51,6 +51,8 @@ class RunTally:
                                     "max": max((n for n, _ in counts), default=0)},
             "pass_at_k": {str(k): v for k, v in metrics.mean_pass_at_k(counts, ks).items()},
             "fraction_correct": sum(c for _, c in counts) / n_samples if n_samples else 0.0,
+            # the APPS paper's sign of progress: it drops sharply as models improve
+            "syntax_error_rate": self.statuses["syntax_error"] / n_samples if n_samples else 0.0,
             "status_counts": dict(sorted(self.statuses.items())),
             "graded_in_sandbox": self.in_sandbox,
         }
@@ -96,6 +98,8 @@ def rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     out = [(f"pass@{k}", with_ci(v, cis.get(k))) for k, v in summary["pass_at_k"].items()]
     out.append(("fraction correct", with_ci(summary["fraction_correct"],
                                             summary.get("fraction_correct_ci"))))
+    if "syntax_error_rate" in summary:
+        out.append(("syntax error rate", f"{summary['syntax_error_rate']:.4f}"))
     out += [(f"status {s}", str(n)) for s, n in summary["status_counts"].items()]
     if summary.get("graded_in_sandbox"):
         out.append(("graded in the sandbox (fallback)", str(summary["graded_in_sandbox"])))

@@ -110,17 +110,21 @@ def test_summary_strict_accuracy_and_test_case_average(apps: str, sandbox: Sandb
     add, total = ds.problems["APPS/1"], ds.problems["APPS/2"]
     graded = [(add, add.reference),
               (add, "a, b = map(int, input().split())\nprint(a + b if a >= 0 else 1)\n"),
-              (total, "def total(xs):\n    return 0\n")]
+              (total, "def total(xs):\n    return 0\n"), (total, "def total(xs:\n")]
     verdicts = [grade(p, prog, sandbox) for p, prog in graded]
     s = summarize(ds, zip([p.task_id for p, _ in graded], verdicts, strict=True), [1])
-    # problem 1: strict (1 + 0) / 2, tests (1 + 3/4) / 2; problem 2: strict 0, tests 1/2
+    # problem 1: strict (1 + 0) / 2, tests (1 + 3/4) / 2; problem 2: strict 0, tests
+    # (1/2 + 0) / 2, and one of its two samples does not parse
     assert s["strict_accuracy"] == pytest.approx(0.25)
-    assert s["test_case_average"] == pytest.approx((0.875 + 0.5) / 2)
+    assert s["test_case_average"] == pytest.approx((0.875 + 0.25) / 2)
+    assert s["syntax_error_rate"] == 0.25
     plain = {level: {k: v for k, v in m.items() if not k.endswith("_ci")}
              for level, m in s["by_difficulty"].items()}
     assert plain == {
-        "introductory": {"n_problems": 1, "strict_accuracy": 0.5, "test_case_average": 0.875},
-        "interview": {"n_problems": 1, "strict_accuracy": 0.0, "test_case_average": 0.5}}
+        "introductory": {"n_problems": 1, "strict_accuracy": 0.5, "test_case_average": 0.875,
+                         "syntax_error_rate": 0.0},
+        "interview": {"n_problems": 1, "strict_accuracy": 0.0, "test_case_average": 0.25,
+                      "syntax_error_rate": 0.5}}
     # one problem per level says nothing about the level: its interval is all of [0, 1]
     assert s["by_difficulty"]["interview"]["strict_accuracy_ci"] == [0.0, 1.0]
     lo, hi = s["strict_accuracy_ci"]

@@ -90,16 +90,18 @@ class AppsTally:
     paper's definitions)."""
 
     def __init__(self) -> None:
-        self.per_task: dict[str, list[float]] = {}  # task -> [samples, passed, test share]
+        self.per_task: dict[str, list[float]] = {}  # task -> [samples, passed, test share,
+        #                                                       syntax errors]
         self.level: dict[str, str] = {}
 
     def add(self, problem: Problem, verdict: Verdict) -> None:
-        sums = self.per_task.setdefault(problem.task_id, [0, 0.0, 0.0])
+        sums = self.per_task.setdefault(problem.task_id, [0, 0.0, 0.0, 0])
         total = verdict.extra.get("tests_total")
         sums[0] += 1
         sums[1] += verdict.passed
         sums[2] += (verdict.extra.get("tests_passed", 0) / total if total
                     else float(verdict.passed))
+        sums[3] += verdict.status == "syntax_error"
         self.level[problem.task_id] = str(problem.metadata.get("difficulty"))
 
     def _metrics(self, tasks: list[str]) -> dict[str, Any]:
@@ -107,9 +109,12 @@ class AppsTally:
 
         strict = [self.per_task[t][1] / self.per_task[t][0] for t in tasks]
         average = [self.per_task[t][2] / self.per_task[t][0] for t in tasks]
+        samples = sum(self.per_task[t][0] for t in tasks)
         out: dict[str, Any] = {"n_problems": len(tasks),
                                "strict_accuracy": sum(strict) / len(tasks) if tasks else 0.0,
-                               "test_case_average": sum(average) / len(tasks) if tasks else 0.0}
+                               "test_case_average": sum(average) / len(tasks) if tasks else 0.0,
+                               "syntax_error_rate": (sum(self.per_task[t][3] for t in tasks)
+                                                     / samples if samples else 0.0)}
         if tasks:  # problems are the unit of resampling, as for pass@k
             for name, iv in stats.per_problem_intervals(
                     {"strict_accuracy": strict, "test_case_average": average}).items():
@@ -118,7 +123,8 @@ class AppsTally:
 
     def result(self, ks: Sequence[int]) -> dict[str, Any]:
         overall = self._metrics(list(self.per_task))
-        overall.pop("n_problems")
+        for key in ("n_problems", "syntax_error_rate"):  # the run's own keys say these
+            overall.pop(key)
         levels = sorted(set(self.level.values()), key=lambda d: (*DIFFICULTIES, d).index(d))
         by_difficulty = {lv: self._metrics([t for t, x in self.level.items() if x == lv])
                          for lv in levels}
@@ -134,7 +140,8 @@ def display(s: Mapping[str, Any]) -> list[tuple[str, str]]:
             ("test case average", with_ci(s["test_case_average"], s.get("test_case_average_ci")))]
     for level, m in s.get("by_difficulty", {}).items():
         rows.append((f"  {level} ({m['n_problems']})", f"strict {m['strict_accuracy']:.4f}, "
-                     f"tests {m['test_case_average']:.4f}"))
+                     f"tests {m['test_case_average']:.4f}, "
+                     f"syntax errors {m['syntax_error_rate']:.4f}"))
     return rows
 
 
