@@ -57,8 +57,10 @@ def test_apps_summary_has_strict_accuracy_and_test_case_average(cli: Cli, tmp_pa
                "--k", "1", "--json", check=True)
     s = last_json(proc.stdout)
     assert (s["strict_accuracy"], s["test_case_average"]) == (0.0, 0.5)
-    assert s["by_difficulty"] == {"introductory": {"n_problems": 1, "strict_accuracy": 0.0,
-                                                   "test_case_average": 0.5}}
+    level = s["by_difficulty"]["introductory"]
+    assert (level["n_problems"], level["strict_accuracy"], level["test_case_average"],
+            level["syntax_error_rate"]) == (1, 0.0, 0.5, 0.0)
+    assert level["strict_accuracy_ci"] == [0.0, 1.0]  # one problem: all of [0, 1]
     assert "strict accuracy" in proc.stdout and "test case average" in proc.stdout
 
 
