@@ -66,7 +66,7 @@ class RunResult:
     store: Path
 
     def samples(self, **filters: Any) -> Iterator[Any]:
-        store = Store(self.store)
+        store = Store(self.store, read_only=True)
         try:
             yield from store.samples(self.run_id, **filters)
         finally:
