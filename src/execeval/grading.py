@@ -24,6 +24,7 @@ from execeval.executor import Executor
 from execeval.judge import JUDGE_VERSION
 from execeval.problems.model import Dataset, Problem
 from execeval.progress import progress_bar
+from execeval.prompts import Prompt
 from execeval.samples import Sample
 from execeval.sandbox import Limits
 from execeval.store import SampleRow, Store
@@ -162,6 +163,7 @@ def evaluate(dataset: Dataset, samples: Iterable[Sample], count: int, store: Sto
     """Grade `count` samples, streamed, reusing stored verdicts; record the run."""
     recorder = Recorder(store, run_id, kind, dataset, config)
     seen: dict[str, int] = {}
+    prompts: dict[str, str] = {}  # task -> key of what a model would have been shown
     with progress_bar("grading", total=count) as bar:
         grading = Grading(executor, recorder, bar)
         try:
@@ -172,8 +174,12 @@ def evaluate(dataset: Dataset, samples: Iterable[Sample], count: int, store: Sto
                     key = verdict_key(problem, s.program, executor.limits)
                     nth = seen.get(s.task_id, 0)
                     seen[s.task_id] = nth + 1
+                    if s.task_id not in prompts:
+                        shown = Prompt("completion", "problem", text=problem.prompt)
+                        prompts[s.task_id] = shown.key()
+                        store.put_prompts([(shown.key(), shown.record())])
                     rows.append(SampleRow(idx0 * CHUNK + i, s.task_id, nth, key, s.program,
-                                          s.extraction, s.row))
+                                          s.extraction, s.row, prompts[s.task_id]))
                     jobs.append((key, problem, s.program))
                 recorder.samples(rows)
                 grading.add(jobs)

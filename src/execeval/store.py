@@ -311,10 +311,24 @@ class Store:
             "WHERE s.run_id = ? GROUP BY s.task_id ORDER BY MIN(s.idx)", (run_id,))
         return {task: (n, c) for task, n, c, _ in rows}
 
-    def samples(self, run_id: str, *, status: str | None = None,
-                task_id: str | None = None) -> Iterator[StoredSample]:
-        """A run's samples in run order, streamed: `status` "pending" selects the ungraded."""
-        where, args = ["s.run_id = ?"], [run_id]
+    def status_counts(self, run_id: str) -> list[tuple[str, str, int, int, int]]:
+        """(task, status or "pending", samples, passed, first index) per task and status: a
+        run's per-problem picture in one query, no sample parsed (the viewer polls it)."""
+        return self.db.execute(
+            "SELECT s.task_id, COALESCE(v.status, 'pending'), COUNT(*), "
+            "COALESCE(SUM(v.passed), 0), MIN(s.idx) "
+            "FROM run_samples s LEFT JOIN verdicts v ON v.key = s.verdict_key "
+            "WHERE s.run_id = ? GROUP BY s.task_id, v.status", (run_id,)).fetchall()
+
+    def samples(self, run_id: str, *, status: str | None = None, task_id: str | None = None,
+                idx: int | None = None) -> Iterator[StoredSample]:
+        """A run's samples in run order, streamed: `status` "pending" selects the ungraded;
+        `idx` one sample by its position in the run."""
+        where: list[str] = ["s.run_id = ?"]
+        args: list[Any] = [run_id]
+        if idx is not None:
+            where.append("s.idx = ?")
+            args.append(idx)
         if task_id is not None:
             where.append("s.task_id = ?")
             args.append(task_id)

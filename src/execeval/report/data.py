@@ -1,0 +1,410 @@
+"""What a report or the viewer shows of runs, gathered from the store in one place.
+
+`execeval report` and `execeval view` both render these records with the same
+templates, so a number means the same thing whichever drew it. A run that has not
+finished has no stored summary: its summary is then folded from the verdicts stored so
+far, with the same functions a finished run's went through (`execeval.summary`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from execeval.errors import UserError
+from execeval.store import Store, StoredSample
+from execeval.verdict import STATUSES
+
+# every status a sample can show, in the order pages list them ("pending": not graded yet)
+STATUS_ORDER = (*STATUSES, "pending")
+# the columns of one sample in the pages' JSON (arrays, not objects: a 16,400-sample
+# report carries each key once instead of 16,400 times)
+SAMPLE_FIELDS = ("run", "idx", "sample", "task_id", "status", "passed", "raw", "program",
+                 "detail", "extraction", "finish_reason", "n_tokens", "mean_logprob",
+                 "seconds", "prompt", "extra")
+CURVE_POINTS = 100  # the pass@k curve's most points (k = 1..n, thinned on a log scale above)
+
+
+@dataclass
+class ProblemStats:
+    """One problem of one run: samples graded, passing, and the status of each."""
+
+    task_id: str
+    n: int = 0
+    correct: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pass_at_1(self) -> float | None:
+        return self.correct / self.n if self.n else None
+
+    @property
+    def mix(self) -> list[tuple[str, int]]:
+        return [(s, self.statuses[s]) for s in STATUS_ORDER if self.statuses.get(s)]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A score with its 95% interval (None where the summary has none)."""
+
+    name: str
+    value: float
+    ci: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    k: int
+    estimate: float
+    low: float
+    high: float
+
+
+@dataclass
+class RunInfo:
+    """What the runs list shows of a run: its settings and its scores."""
+
+    run_id: str
+    kind: str
+    dataset: str
+    dataset_version: str
+    status: str
+    created: float
+    config: dict[str, Any]
+    summary: dict[str, Any]          # stored, or folded from the verdicts so far
+    live: bool                       # the summary was folded now: the run has not finished
+    n_samples: int                   # recorded so far
+    n_graded: int
+
+    @property
+    def model(self) -> str:
+        """The model spec of a `run`; for `evaluate`, the samples file it graded."""
+        if "model" in self.config:
+            return str(self.config["model"])
+        source = str(self.config.get("samples", ""))
+        return f"samples {os.path.basename(source)}" if source else "samples"
+
+    @property
+    def name(self) -> str:
+        """The model for a heading: a path shortened to its last part, an endpoint's URL
+        left out (`model` has it all)."""
+        kind, sep, rest = self.model.partition(":")
+        if not sep:
+            return self.model
+        rest = rest.split("@")[0]
+        if rest.startswith(("/", ".", "~")):
+            rest = os.path.basename(rest.rstrip("/"))
+        return f"{kind}:{rest}"
+
+    @property
+    def settings(self) -> str:
+        s = self.config.get("settings") or {}
+        limits = self.config.get("limits") or {}
+        parts = [f"n={s['n']}" if "n" in s else "",
+                 f"T={s['temperature']:g}" if s.get("temperature") is not None else "",
+                 f"top_p={s['top_p']:g}" if s.get("top_p") is not None else "",
+                 f"max_tokens={s['max_tokens']}" if s.get("max_tokens") else "",
+                 str(self.config.get("prompt_style") or ""),
+                 f"timeout {limits['timeout']:g}s" if "timeout" in limits else "",
+                 f"{limits['memory_mb']} MiB" if "memory_mb" in limits else ""]
+        return " · ".join(p for p in parts if p)
+
+    @property
+    def date(self) -> str:
+        return datetime.datetime.fromtimestamp(self.created).strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def headline(self) -> list[Metric]:
+        """The scores with intervals: pass@k, fraction correct, then the benchmark's own."""
+        s = self.summary
+        out = [Metric(f"pass@{k}", v, _ci(s.get("pass_at_k_ci", {}).get(k)))
+               for k, v in s.get("pass_at_k", {}).items()]
+        if "fraction_correct" in s:
+            out.append(Metric("fraction correct", s["fraction_correct"],
+                              _ci(s.get("fraction_correct_ci"))))
+        for key, name in (("strict_accuracy", "strict accuracy"),
+                          ("test_case_average", "test-case average")):
+            if key in s:
+                out.append(Metric(name, s[key], _ci(s.get(f"{key}_ci"))))
+        out += [Metric(f"base pass@{k}", v, _ci(s.get("base_pass_at_k_ci", {}).get(k)))
+                for k, v in s.get("base_pass_at_k", {}).items()]
+        return out
+
+    @property
+    def pass_at_1(self) -> Metric | None:
+        return next((m for m in self.headline if m.name == "pass@1"), None)
+
+
+@dataclass
+class RunData(RunInfo):
+    """Everything the pages show of one run except the samples' texts."""
+
+    problems: dict[str, ProblemStats] = field(default_factory=dict)
+    label: str = ""                  # "A", "B", ... when several runs share a page
+
+    @cached_property
+    def curve(self) -> list[CurvePoint]:
+        return pass_at_k_curve(self.problems)
+
+    @property
+    def status_counts(self) -> list[tuple[str, int]]:
+        """Every status the issue names (zeros too), then any other that occurred."""
+        counts: dict[str, int] = {}
+        for p in self.problems.values():
+            for status, n in p.statuses.items():
+                counts[status] = counts.get(status, 0) + n
+        shown = [s for s in STATUS_ORDER if s not in ("harness_error", "pending")]
+        shown += [s for s in STATUS_ORDER if counts.get(s) and s not in shown]
+        return [(s, counts.get(s, 0)) for s in shown]
+
+    @property
+    def generation(self) -> dict[str, Any] | None:
+        """Extraction rates and counts: only a finished `run` (one that generated) has them."""
+        return self.summary.get("generation")
+
+    @property
+    def by_difficulty(self) -> dict[str, dict[str, Any]]:
+        return self.summary.get("by_difficulty") or {}
+
+    @property
+    def evalplus(self) -> list[tuple[Metric, Metric | None]]:
+        """(base pass@k, plus pass@k) pairs of an EvalPlus run."""
+        plus = {m.name: m for m in self.headline if m.name.startswith("pass@")}
+        return [(m, plus.get(m.name.removeprefix("base "))) for m in self.headline
+                if m.name.startswith("base pass@")]
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """One line of the per-problem table: a problem, each run's stats, and whether the
+    runs disagree (one mostly passes it where another mostly fails)."""
+
+    task_id: str
+    cells: list[ProblemStats | None]
+    disagree: bool
+
+
+def _ci(pair: Sequence[float] | None) -> tuple[float, float] | None:
+    return (float(pair[0]), float(pair[1])) if pair else None
+
+
+def problem_stats(store: Store, run_id: str) -> dict[str, ProblemStats]:
+    """Per problem, in run order: graded, passed and the status mix, in one query (the
+    viewer asks again every two seconds while a run goes on, so no sample is parsed)."""
+    rows = store.status_counts(run_id)
+    first: dict[str, int] = {}
+    out: dict[str, ProblemStats] = {}
+    for task, status, count, passed, idx in rows:
+        first[task] = min(idx, first.get(task, idx))
+        p = out.setdefault(task, ProblemStats(task))
+        p.statuses[status] = count
+        if status != "pending":
+            p.n += count
+            p.correct += passed
+    return {t: out[t] for t in sorted(out, key=first.__getitem__)}
+
+
+def _live_summary(problems: dict[str, ProblemStats], ks: Iterable[int]) -> dict[str, Any]:
+    """The common summary keys, folded from what is graded so far."""
+    from execeval import metrics, summary
+
+    counts = [(p.n, p.correct) for p in problems.values() if p.n]
+    n_samples = sum(n for n, _ in counts)
+    statuses: dict[str, int] = {}
+    for p in problems.values():
+        for s, n in p.statuses.items():
+            if s != "pending":
+                statuses[s] = statuses.get(s, 0) + n
+    out: dict[str, Any] = {
+        "n_problems": len(counts), "n_samples": n_samples,
+        "pass_at_k": {str(k): v for k, v in metrics.mean_pass_at_k(counts, ks).items()},
+        "fraction_correct": sum(c for _, c in counts) / n_samples if n_samples else 0.0,
+        "status_counts": dict(sorted(statuses.items())),
+    }
+    if counts:
+        out.update(summary.intervals(counts, ks))
+    return out
+
+
+def pass_at_k_curve(problems: dict[str, ProblemStats]) -> list[CurvePoint]:
+    """pass@k with its interval for k = 1 .. the smallest n (problems resampled)."""
+    from execeval import stats
+
+    graded = [p for p in problems.values() if p.n]
+    if not graded:
+        return []
+    n = [p.n for p in graded]
+    top = min(n)
+    if top <= CURVE_POINTS:
+        ks = list(range(1, top + 1))
+    else:
+        ks = sorted({round(top ** (i / (CURVE_POINTS - 1))) for i in range(CURVE_POINTS)})
+    matrix = stats.pass_at_k_matrix(n, [p.correct for p in graded], ks)
+    out = []
+    for j, k in enumerate(ks):
+        iv = stats.ci_mean(matrix[:, j])
+        low = iv.low if math.isfinite(iv.low) else 0.0
+        high = iv.high if math.isfinite(iv.high) else 1.0
+        out.append(CurvePoint(k, iv.estimate, low, high))
+    return out
+
+
+def _summary(r: dict[str, Any], problems: dict[str, ProblemStats]) -> dict[str, Any]:
+    if r["summary"] is not None:
+        return r["summary"]
+    return _live_summary(problems, r["config"].get("ks") or (1,))
+
+
+def load_run(store: Store, prefix: str) -> RunData:
+    """One run by id or unique prefix, with its per-problem stats."""
+    r = store.run(prefix)
+    problems = problem_stats(store, r["run_id"])
+    return RunData(run_id=r["run_id"], kind=r["kind"], dataset=r["dataset"],
+                   dataset_version=r["dataset_version"], status=r["status"],
+                   created=r["created"], config=r["config"],
+                   summary=_summary(r, problems), live=r["summary"] is None,
+                   n_samples=sum(sum(p.statuses.values()) for p in problems.values()),
+                   n_graded=sum(p.n for p in problems.values()), problems=problems)
+
+
+def list_runs(store: Store) -> list[RunInfo]:
+    """Every stored run, newest first; only an unfinished one has its verdicts counted
+    (a finished one's summary already says everything the list shows)."""
+    out = []
+    for listed in reversed(store.runs()):
+        r = store.run(listed["run_id"])
+        problems = problem_stats(store, r["run_id"]) if r["summary"] is None else {}
+        out.append(RunInfo(run_id=r["run_id"], kind=r["kind"], dataset=r["dataset"],
+                           dataset_version=r["dataset_version"], status=r["status"],
+                           created=r["created"], config=r["config"],
+                           summary=_summary(r, problems), live=r["summary"] is None,
+                           n_samples=listed["n_samples"], n_graded=listed["n_graded"]))
+    return out
+
+
+def load_runs(store: Store, prefixes: Sequence[str]) -> list[RunData]:
+    """Several runs for one page, labelled A, B, ... when there is more than one."""
+    runs = [load_run(store, p) for p in prefixes]
+    if len({r.run_id for r in runs}) < len(runs):
+        raise UserError("the same run is named twice")
+    if len(runs) > 1:
+        for i, r in enumerate(runs):
+            r.label = _label(i)
+    return runs
+
+
+def _label(i: int) -> str:
+    return chr(ord("A") + i) if i < 26 else f"R{i + 1}"
+
+
+def problem_table(runs: Sequence[RunData]) -> list[ProblemRow]:
+    """Every problem of any run (first run's order first), each run's stats beside."""
+    order: dict[str, None] = {}
+    for r in runs:
+        order.update(dict.fromkeys(r.problems))
+    rows = []
+    for task in order:
+        cells = [r.problems.get(task) for r in runs]
+        verdicts = {c.pass_at_1 >= 0.5 for c in cells if c is not None and c.n}
+        rows.append(ProblemRow(task, cells, len(verdicts) > 1))
+    return rows
+
+
+def metric_table(runs: Sequence[RunData]) -> list[tuple[str, list[Metric | None]]]:
+    """Each score any run has, with every run's value beside (None where it has none)."""
+    by_run = [{m.name: m for m in r.headline} for r in runs]
+    names = dict.fromkeys(name for scores in by_run for name in scores)
+    return [(name, [scores.get(name) for scores in by_run]) for name in names]
+
+
+@dataclass(frozen=True)
+class Paired:
+    """One pair of runs compared on their shared problems (or why it could not be)."""
+
+    a: RunData
+    b: RunData
+    result: dict[str, Any] | None
+    note: str = ""
+
+
+def comparisons(store: Store, runs: Sequence[RunData], k: int = 1) -> list[Paired]:
+    """Every pair of runs, compared with `execeval.compare` (paired over problems)."""
+    from execeval.compare import compare
+
+    out = []
+    for i, a in enumerate(runs):
+        for b in runs[i + 1:]:
+            try:
+                c = compare(a.run_id, b.run_id, k=k, store=store,
+                            allow_different_datasets=False, top=5)
+                out.append(Paired(a, b, c.as_dict()))
+            except (UserError, ValueError) as e:
+                out.append(Paired(a, b, None, str(e)))
+    return out
+
+
+def clip(text: str | None, limit: int | None) -> str | None:
+    """A text cut to `limit` characters, saying how much was left out."""
+    if text is None or limit is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… [{len(text) - limit:,} more characters not shown]"
+
+
+def encode_sample(run: int, s: StoredSample, limit: int | None = None) -> list[Any]:
+    """One sample as a row of SAMPLE_FIELDS; `run` is its run's position on the page (an
+    infinite log-probability becomes null: JSON has no infinity)."""
+    logprob = s.mean_logprob
+    if logprob is not None and not math.isfinite(logprob):
+        logprob = None
+    return [run, s.idx, s.sample, s.task_id, s.status or "pending", s.passed,
+            clip(s.raw, limit), clip(s.program, limit), clip(s.detail, limit), s.extraction,
+            s.finish_reason, s.n_tokens, logprob, s.seconds, s.prompt_key, s.extra or None]
+
+
+def prompt_record(store: Store, key: str) -> dict[str, Any] | None:
+    """What a page shows of a prompt: its style and text, or its chat messages."""
+    p = store.prompt(key)
+    if p is None:
+        return None
+    return {"style": p.get("style"), "text": p.get("text") or "",
+            "messages": p.get("messages") or []}
+
+
+def samples_payload(store: Store, runs: Sequence[RunData], *, task_id: str | None = None,
+                    status: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    """The samples of runs (one problem's, or all), grouped by problem, with the prompts
+    they came from: what the sample browser of both tools reads."""
+    by_task: dict[str, list[list[Any]]] = {}
+    prompts: dict[str, dict[str, Any] | None] = {}
+    for i, r in enumerate(runs):
+        for s in store.samples(r.run_id, task_id=task_id, status=status):
+            by_task.setdefault(s.task_id, []).append(encode_sample(i, s, limit))
+            if s.prompt_key and s.prompt_key not in prompts:
+                prompts[s.prompt_key] = prompt_record(store, s.prompt_key)
+    return {"fields": SAMPLE_FIELDS, "runs": [run_ref(r) for r in runs],
+            "samples": by_task, "prompts": prompts}
+
+
+def run_ref(r: RunData) -> dict[str, str]:
+    """How the sample browser names a run."""
+    return {"id": r.run_id, "label": r.label or r.run_id, "model": r.name}
+
+
+def find_sample(store: Store, run_id: str, idx: int) -> StoredSample:
+    """Sample `idx` of a run (its position in the run, as the pages link it)."""
+    for s in store.samples(run_id, idx=idx):
+        return s
+    raise UserError(f"run {run_id} has no sample {idx}")
+
+
+def sample_payload(store: Store, run: RunData, idx: int) -> dict[str, Any]:
+    """One sample in the sample browser's layout."""
+    s = find_sample(store, run.run_id, idx)
+    prompts = {s.prompt_key: prompt_record(store, s.prompt_key)} if s.prompt_key else {}
+    return {"fields": SAMPLE_FIELDS, "runs": [run_ref(run)],
+            "samples": {s.task_id: [encode_sample(0, s)]}, "prompts": prompts}
