@@ -48,7 +48,8 @@ def problem_from_row(row: dict[str, Any], mode: str, source: object,
     else:  # ... or `assert output == f(` with the arguments and `)`
         prompt, prefix, reference = f"{code}\nassert {output} == f(", "f(", f"f({given})"
     return Problem(task_id=task_id, prompt=prompt, entry_point=None, grader=GRADER_NAME,
-                   tests={"mode": mode, "code": code, "input": given, "output": output},
+                   tests={"mode": mode, "code": code, "input": given, "output": output,
+                          "fn": "f", "call": f"f({given})"},
                    reference=reference, code_prefix=prefix, metadata={"mode": mode})
 
 
@@ -66,7 +67,7 @@ INSTRUCTION = {
     "input": "# Complete the assertion with arguments for which f returns the given value.\n",
 }
 QUESTION = {
-    "output": ("What does `f({input})` return for this Python function? Give the value as a "
+    "output": ("What does `{call}` return for this Python function? Give the value as a "
                "Python literal between [ANSWER] and [/ANSWER], for example "
                "[ANSWER] [1, 'a'] [/ANSWER].\n\n```python\n{code}\n```"),
     "input": ("Find arguments for which this Python function returns `{output}`. Give the "
@@ -78,9 +79,8 @@ QUESTION = {
 def solved(p: Problem) -> str:
     """A problem with its answer in place: the few-shot example of completion prompts."""
     t = p.tests
-    call = f"f({t['input']})"
-    return f"{t['code']}\nassert {call} == {t['output']}\n" if t["mode"] == "output" else \
-        f"{t['code']}\nassert {t['output']} == {call}\n"
+    return f"{t['code']}\nassert {t['call']} == {t['output']}\n" if t["mode"] == "output" \
+        else f"{t['code']}\nassert {t['output']} == {t['call']}\n"
 
 
 def build_prompt(dataset: Dataset, problem: Problem, style: str, shots: int | None) -> Prompt:
@@ -101,7 +101,7 @@ def build_prompt(dataset: Dataset, problem: Problem, style: str, shots: int | No
 # ---- extraction: the prediction is an expression, not a program -------------------------
 
 
-def expression_of(text: str, mode: str) -> str:
+def expression_of(text: str, mode: str, fn: str = "f") -> str:
     """The prediction in an answer: the [ANSWER] span, else the last fenced block, else the
     text; a repeated `assert ... == ...` is reduced to the side being predicted."""
     text = text.strip()
@@ -116,7 +116,7 @@ def expression_of(text: str, mode: str) -> str:
         if isinstance(test, ast.Compare) and len(test.comparators) == 1:
             left, right = ast.get_source_segment(text, test.left), \
                 ast.get_source_segment(text, test.comparators[0])
-            calls_f = "f(" in (left or "")
+            calls_f = f"{fn}(" in (left or "")
             if mode == "output":
                 return (right if calls_f else left) or text
             return (left if calls_f else right) or text
@@ -128,7 +128,7 @@ def extract_answer(problem: Problem, text: str, is_chat: bool,
     body, thought = strip_thinking(text)
     steps = ["thinking"] if thought else []
     if is_chat:
-        expression = expression_of(body, problem.tests["mode"])
+        expression = expression_of(body, problem.tests["mode"], problem.tests["fn"])
         steps.insert(0, "answer")
     else:  # the completion continues the prompt's open assertion
         completion, stopped = truncate_at_stop(body, stop)
@@ -158,22 +158,23 @@ def value_in_sandbox(code: str, expression: str, sandbox: Sandbox) -> Any:
 
 
 def expected_value(problem: Problem, sandbox: Sandbox) -> Any:
-    """The output literal, read here; the few that are not literals (`float('inf')`) are
-    evaluated in the sandbox like a prediction (it is the benchmark's text, but still code)."""
+    """The output literal, read here; an output that is not a literal (CRUXEval's few
+    `float('inf')`, or the call itself where the real output is wanted) is evaluated in the
+    sandbox after the code, like a prediction (the benchmark's text, but still code)."""
     try:
         return ast.literal_eval(problem.tests["output"])
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return value_in_sandbox("", problem.tests["output"], sandbox)
+        return value_in_sandbox(problem.tests["code"], problem.tests["output"], sandbox)
 
 
 def grade_prediction(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     t, prediction = problem.tests, program.strip()
     if not parses_as_expression(prediction):
         return Verdict(False, "syntax_error", "the prediction is not one Python expression")
-    if t["mode"] == "input" and "f(" not in prediction:  # upstream's rules, before running
-        return Verdict(False, "failed", "the prediction does not call f")
-    if t["mode"] == "output" and f"f({t['input']})" in prediction:
-        return Verdict(False, "failed", "the prediction calls f on the input")
+    if t["mode"] == "input" and f"{t['fn']}(" not in prediction:  # upstream's rules
+        return Verdict(False, "failed", f"the prediction does not call {t['fn']}")
+    if t["mode"] == "output" and t["call"] in prediction:
+        return Verdict(False, "failed", f"the prediction calls {t['fn']} on the input")
     try:
         got = value_in_sandbox(t["code"], prediction, sandbox)
         want = expected_value(problem, sandbox)
@@ -182,7 +183,8 @@ def grade_prediction(problem: Problem, program: str, sandbox: Sandbox) -> Verdic
     if got == want:  # upstream's `==`, on plain values only
         return Verdict(True, "passed")
     shown = repr(got) if len(repr(got)) <= 80 else repr(got)[:77] + "..."
-    return Verdict(False, "failed", f"predicted {shown}, f gives {t['output'][:80]}")
+    expected = repr(want) if len(repr(want)) <= 80 else repr(want)[:77] + "..."
+    return Verdict(False, "failed", f"predicted {shown}, {t['fn']} gives {expected}")
 
 
 GRADER = Grader(GRADER_NAME, grade_prediction)
