@@ -78,7 +78,7 @@ def add_grading_args(p: argparse.ArgumentParser) -> None:
 def add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True,
                    help="openai:MODEL[@URL], openai-chat:MODEL[@URL], hf:PATH, vllm:PATH, "
-                   "samples:FILE or reference (see docs/generation.md)")
+                   "samples:FILE, fake:planted[?...] or reference (see docs/generation.md)")
     p.add_argument("--n", type=positive_int, default=1, help="samples per problem")
     p.add_argument("--temperature", type=float, default=None,
                    help="default 0 (greedy) for --n 1, else 0.8")
@@ -286,6 +286,21 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """`export RUN --format ...` (results), `export sft RUN...`, `export mbpp-train`."""
+    what, rest = args.target[0], args.target[1:]
+    if what in ("sft", "mbpp-train"):
+        from execeval.studies import sft
+
+        if what == "mbpp-train":
+            if rest:
+                raise UserError("export mbpp-train takes no run")
+            return sft.cmd_mbpp_train(args)
+        args.runs = rest
+        return sft.cmd_sft(args)
+    if rest or args.format not in ("evalplus", "humaneval", "csv"):
+        raise UserError("export RUN --format evalplus|humaneval|csv (or export sft RUN..., "
+                        "export mbpp-train)")
+    args.run = what
     from execeval.export import cmd_export as export
 
     return export(args)
@@ -390,10 +405,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "every request must carry it")
     p.set_defaults(handler=cmd_view)
 
-    p = sub.add_parser("export", help="write a run's results in another tool's layout")
-    p.add_argument("run", metavar="RUN")
-    p.add_argument("--format", required=True, choices=("evalplus", "humaneval", "csv"))
-    p.add_argument("--out", metavar="FILE", help="default: stdout")
+    p = sub.add_parser("export", help="a run's results in another tool's layout (RUN --format "
+                       "evalplus|humaneval|csv), or fine-tuning data (sft RUN..., mbpp-train)")
+    p.add_argument("target", nargs="+", metavar="RUN | sft RUN [RUN ...] | mbpp-train")
+    p.add_argument("--format", choices=("evalplus", "humaneval", "csv", "completion", "chat"))
+    p.add_argument("--out", metavar="FILE", help="default: stdout (sft and mbpp-train need it)")
+    p.add_argument("--per-problem", type=positive_int, metavar="K",
+                   help="sft: at most K programs per problem")
+    p.add_argument("--allow-eval-split", action="store_true",
+                   help="sft: also export problems of a benchmark's evaluation split")
+    p.add_argument("--data", metavar="PATH", help="mbpp-train: local mbpp.jsonl")
+    p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1)
     p.add_argument("--store", metavar="PATH")
     p.set_defaults(handler=cmd_export)
 
@@ -402,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = studies.add_parser("ranking", help="choose one of k samples: by log-probability, by "
                            "the prompt's example tests, at random, or by the oracle")
     q.add_argument("run", metavar="RUN")
+    q.add_argument("--data", metavar="PATH", help="the file the run's dataset came from "
+                   "(where it is not the packaged or hub copy)")
     q.add_argument("--k", type=parse_ks, default=None, help="k values (default 1, 2, 5, 10, "
                    "... up to n)")
     q.add_argument("--store", metavar="PATH")
@@ -424,6 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = studies.add_parser("overfit", help="programs that pass base tests but not extended "
                            "ones, or special-case test values")
     q.add_argument("run", metavar="RUN")
+    q.add_argument("--data", metavar="PATH", help="the file the run's dataset came from "
+                   "(where it is not the packaged or hub copy)")
     q.add_argument("--store", metavar="PATH")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_study)

@@ -5,6 +5,7 @@
     hf:PATH_OR_ID                 transformers, local          ([hf] extra)
     vllm:PATH_OR_ID               vLLM's offline engine         ([vllm] extra)
     samples:FILE                  replay a samples file
+    fake:planted[?KEY=VALUE&...]  a planted model whose truth is known (docs/studies.md)
     reference                     the problems' canonical solutions
 """
 
@@ -20,7 +21,7 @@ from execeval.problems.model import Dataset
 __all__ = ["Backend", "Generation", "Model", "Request", "Settings", "Spec", "load_model",
            "parse_spec"]
 
-KINDS = ("openai", "openai-chat", "hf", "vllm", "samples", "reference")
+KINDS = ("openai", "openai-chat", "hf", "vllm", "samples", "reference", "fake")
 URL = re.compile(r"^(?P<name>.+?)@(?P<url>https?://\S+)$")
 
 
@@ -48,7 +49,8 @@ def parse_spec(spec: str) -> Spec:
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in KINDS or kind == "reference" or not rest:
         raise UserError(f"bad model spec {spec!r} (expected one of openai:MODEL[@URL], "
-                        "openai-chat:MODEL[@URL], hf:PATH, vllm:PATH, samples:FILE, reference)")
+                        "openai-chat:MODEL[@URL], hf:PATH, vllm:PATH, samples:FILE, "
+                        "fake:planted[?KEY=VALUE&...], reference)")
     if kind.startswith("openai"):
         m = URL.match(rest)
         if m:
@@ -70,6 +72,10 @@ def load_model(spec: str, dataset: Dataset, backend: Backend | None = None) -> M
         from execeval.models.replay import ReplayModel
 
         return ReplayModel(s.name, dataset)
+    if s.kind == "fake":
+        from execeval.models.fake import FakeModel
+
+        return FakeModel(s.name, dataset)
     if s.kind in ("openai", "openai-chat"):
         from execeval.models.openai_api import OpenAIModel
 
