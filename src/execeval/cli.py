@@ -462,6 +462,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local copy of sanitized-mbpp.json (with --data for mbpp.jsonl)")
     q.set_defaults(handler=cmd_study)
 
+    q = studies.add_parser("execution", help="predict a program's output (MBPP, CRUXEval-O) "
+                           "or an input (CRUXEval-I)")
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.add_argument("--mode", choices=("output", "input"), default="output")
+    q.add_argument("--examples", type=int, choices=(0, 2), default=0,
+                   help="MBPP: also show two other input/output pairs of the program")
+    q.set_defaults(handler=cmd_study, dataset="cruxeval")
+
     p = sub.add_parser("serve", help="an HTTP grading service (RL rewards, SandboxFusion's API)")
     p.add_argument("--dataset", action="append", default=[], metavar="NAME",
                    help="benchmark to load at start (repeatable)")
