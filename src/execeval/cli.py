@@ -472,6 +472,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MBPP: also show two other input/output pairs of the program")
     q.set_defaults(handler=cmd_study, dataset="cruxeval")
 
+    q = studies.add_parser("prompts", help="random few-shot exemplar sets: per prompt, the "
+                           "spread, the ensemble")
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.add_argument("--prompts", type=positive_int, default=15, help="how many exemplar sets")
+    q.add_argument("--from-train", action="store_true",
+                   help="also draw exemplars from MBPP's train split")
+    q.set_defaults(handler=cmd_study, dataset="mbpp")
+    q = studies.add_parser("tests-in-prompt", help="0, 1 or 3 of a task's asserts shown; "
+                           "graded on all")
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.add_argument("--shown", default="0,1,3", help="comma-separated counts of shown asserts")
+    q.set_defaults(handler=cmd_study, dataset="mbpp")
+    q = studies.add_parser("misalignment", help="no, correct and subtly buggy examples in the "
+                           "prompt")
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.add_argument("--sizes", nargs="+", metavar="SPEC=PARAMS",
+                   help="several models of known size: the gap against log10(parameters)")
+    q.set_defaults(handler=cmd_study, dataset="mbpp")
+
     p = sub.add_parser("serve", help="an HTTP grading service (RL rewards, SandboxFusion's API)")
     p.add_argument("--dataset", action="append", default=[], metavar="NAME",
                    help="benchmark to load at start (repeatable)")

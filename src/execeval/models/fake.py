@@ -1,4 +1,5 @@
 """`fake:planted[?KEY=VALUE&...]` (or `fake:FILE.json|.toml`): a model whose truth is known.
+(`fake:prompted?...`, whose success depends on its MBPP prompt, is models/planted_prompts.)
 
 Studies estimate things no one can check on a real model: the best temperature for each
 k, how much ranking by log-probability gains, how pass rates grow with size. This
@@ -152,6 +153,14 @@ class FakeModel:
 
     chat = False
     request_size = 1 << 30
+
+    def __new__(cls, name: str, dataset: Dataset) -> FakeModel:
+        """`fake:prompted?...` is the prompt-dependent planted model (planted_prompts)."""
+        if cls is FakeModel and name.partition("?")[0] == "prompted":
+            from execeval.models.planted_prompts import PromptedModel
+
+            return super().__new__(PromptedModel)
+        return super().__new__(cls)
 
     def __init__(self, name: str, dataset: Dataset):
         self.spec = f"fake:{name}"
