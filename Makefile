@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: venv demo test lint browser clean
+.PHONY: venv demo test lint tools clean
 
 venv: $(STAMP)
 
@@ -21,12 +21,14 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,test-hf,ray]'
 	touch $(TEST_STAMP)
 
-# the report and viewer tests drive Debian's headless chromium: installed when missing and
-# this is a Debian machine we may install on; elsewhere those tests say why they skip
-browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-	  >/dev/null 2>&1 || echo "make: chromium could not be installed; browser tests will skip"; }
+# the report and viewer tests drive Debian's headless chromium, the human-feedback test a real
+# terminal (tmux): installed when missing and this is a Debian machine we may install on;
+# elsewhere those tests say why they skip (in CI, CI=true, they fail instead)
+tools:
+	@command -v chromium >/dev/null 2>&1 && command -v tmux >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && (apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium tmux) >/dev/null 2>&1 \
+	  || echo "make: chromium and tmux could not be installed; their tests will skip"; }
 
 demo: venv
 	$(BIN)/execeval run --dataset humaneval --model reference
@@ -34,7 +36,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
 
-test: venv $(TEST_STAMP) browser lint
+test: venv $(TEST_STAMP) tools lint
 	$(BIN)/python -m pytest -q --durations=15
 
 clean:

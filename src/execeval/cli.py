@@ -497,6 +497,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="several models of known size: the gap against log10(parameters)")
     q.set_defaults(handler=cmd_study, dataset="mbpp")
 
+    q = studies.add_parser("repair", help="a dialogue per problem: feedback after a wrong "
+                           "program, up to --turns rounds; the solved share per turn")
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.add_argument("--turns", type=int, default=4, help="rounds of feedback after turn 0")
+    q.add_argument("--feedback", choices=("execution", "human", "model"), default="execution")
+    q.add_argument("--feedback-file", metavar="F.jsonl",
+                   help="human feedback, recorded and replayed (default: beside the store)")
+    q.add_argument("--feedback-model", metavar="SPEC",
+                   help="the model that writes hints for --feedback model (default --model)")
+    q.set_defaults(handler=cmd_study, dataset="mbpp")
+
     p = sub.add_parser("serve", help="an HTTP grading service (RL rewards, SandboxFusion's API)")
     p.add_argument("--dataset", action="append", default=[], metavar="NAME",
                    help="benchmark to load at start (repeatable)")

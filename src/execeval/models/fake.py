@@ -155,11 +155,16 @@ class FakeModel:
     request_size = 1 << 30
 
     def __new__(cls, name: str, dataset: Dataset) -> FakeModel:
-        """`fake:prompted?...` is the prompt-dependent planted model (planted_prompts)."""
+        """`fake:prompted?...` is the prompt-dependent planted model (planted_prompts),
+        `fake:repair?...` the feedback-dependent one (planted_repair)."""
         if cls is FakeModel and name.partition("?")[0] == "prompted":
             from execeval.models.planted_prompts import PromptedModel
 
             return super().__new__(PromptedModel)
+        if cls is FakeModel and name.partition("?")[0] == "repair":
+            from execeval.models.planted_repair import RepairModel
+
+            return super().__new__(RepairModel)
         return super().__new__(cls)
 
     def __init__(self, name: str, dataset: Dataset):
