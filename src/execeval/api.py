@@ -43,7 +43,8 @@ def load_dataset(dataset: DatasetArg = "humaneval", *, data: str | Path | None =
     return load(dataset, data, problems_file, split=split, challenge_tests=challenge_tests)
 
 
-def _store(stack: ExitStack, store: StoreArg) -> Store:
+def open_store(stack: ExitStack, store: StoreArg) -> Store:
+    """The store given, or one opened here (closed when `stack` closes)."""
     if isinstance(store, Store):
         return store
     opened = Store(Path(store) if store else default_path())
@@ -87,7 +88,7 @@ def evaluate(samples: str | Path | Iterable[dict[str, Any]], dataset: DatasetArg
         samples = list(samples)
     count, digest = scan_samples(samples, ds)  # every row checked before grading starts
     with ExitStack() as stack:
-        st = _store(stack, store)
+        st = open_store(stack, store)
         ex = _executor(stack, executor, timeout, memory_mb, workers)
         source = os.path.abspath(samples) if isinstance(samples, str | Path) else "<rows>"
         config = {**base_config(ex.limits, k), "samples": source}
@@ -167,7 +168,7 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
             check(task_ids, n)
         style = prompt_style or ("chat" if m.chat else "completion")
         plan = pipeline.plan(ds, task_ids, settings, style, shots)
-        st = _store(stack, store)
+        st = open_store(stack, store)
         ex = _executor(stack, executor, timeout, memory_mb, workers)
         result = pipeline.run(plan, m, st, ex, ks=k,
                               config=None if params is None else {"params": params})
@@ -187,7 +188,7 @@ def validate(dataset: DatasetArg, *, data: str | Path | None = None,
                       challenge_tests=challenge_tests)
     with ExitStack() as stack:
         return check(ds, _executor(stack, executor, timeout, memory_mb, workers),
-                     _store(stack, store))
+                     open_store(stack, store))
 
 
 @dataclass(frozen=True)

@@ -335,6 +335,16 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def study_parser(studies: Any, name: str, help: str) -> argparse.ArgumentParser:
+    """A study that makes runs: it takes `execeval run`'s dataset, model and grading flags."""
+    q: argparse.ArgumentParser = studies.add_parser(name, help=help)
+    add_dataset_args(q)
+    add_run_args(q)
+    add_grading_args(q)
+    q.set_defaults(handler=cmd_study)
+    return q
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="execeval", description=__doc__)
     parser.add_argument("--version", action="version", version=f"execeval {__version__}")
@@ -431,13 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--store", metavar="PATH")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_study)
-    q = studies.add_parser("temperature", help="one run per temperature; the best per k")
-    add_dataset_args(q)
-    add_run_args(q)
-    add_grading_args(q)
+    q = study_parser(studies, "temperature", "one run per temperature; the best per k")
     q.add_argument("--temperatures", default="0.2,0.4,0.6,0.8,1.0",
                    help="comma-separated temperatures (default 0.2,0.4,0.6,0.8,1.0)")
-    q.set_defaults(handler=cmd_study)
     q = studies.add_parser("scaling", help="fit metrics against log10(parameters)")
     q.add_argument("points", metavar="RUN=PARAMS", nargs="+",
                    help="a run and its model's parameter count (e.g. 1a2b3c=1.5e9), or a run "
@@ -453,62 +459,43 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--store", metavar="PATH")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_study)
-    q = studies.add_parser("edited", help="MBPP's original against its edited descriptions, "
-                           "paired by task")
-    add_dataset_args(q)
-    add_run_args(q)
-    add_grading_args(q)
+    q = study_parser(studies, "edited", "MBPP's original against its edited descriptions, "
+                     "paired by task")
     q.add_argument("--sanitized-data", metavar="PATH",
                    help="local copy of sanitized-mbpp.json (with --data for mbpp.jsonl)")
-    q.set_defaults(handler=cmd_study)
 
-    q = studies.add_parser("execution", help="predict a program's output (MBPP, CRUXEval-O) "
-                           "or an input (CRUXEval-I)")
-    add_dataset_args(q)
-    add_run_args(q)
-    add_grading_args(q)
+    q = study_parser(studies, "execution", "predict a program's output (MBPP, CRUXEval-O) "
+                     "or an input (CRUXEval-I)")
     q.add_argument("--mode", choices=("output", "input"), default="output")
     q.add_argument("--examples", type=int, choices=(0, 2), default=0,
                    help="MBPP: also show two other input/output pairs of the program")
-    q.set_defaults(handler=cmd_study, dataset="cruxeval")
+    q.set_defaults(dataset="cruxeval")
 
-    q = studies.add_parser("prompts", help="random few-shot exemplar sets: per prompt, the "
-                           "spread, the ensemble")
-    add_dataset_args(q)
-    add_run_args(q)
-    add_grading_args(q)
+    q = study_parser(studies, "prompts", "random few-shot exemplar sets: per prompt, the "
+                     "spread, the ensemble")
     q.add_argument("--prompts", type=positive_int, default=15, help="how many exemplar sets")
     q.add_argument("--from-train", action="store_true",
                    help="also draw exemplars from MBPP's train split")
-    q.set_defaults(handler=cmd_study, dataset="mbpp")
-    q = studies.add_parser("tests-in-prompt", help="0, 1 or 3 of a task's asserts shown; "
-                           "graded on all")
-    add_dataset_args(q)
-    add_run_args(q)
-    add_grading_args(q)
+    q.set_defaults(dataset="mbpp")
+    q = study_parser(studies, "tests-in-prompt", "0, 1 or 3 of a task's asserts shown; "
+                     "graded on all")
     q.add_argument("--shown", default="0,1,3", help="comma-separated counts of shown asserts")
-    q.set_defaults(handler=cmd_study, dataset="mbpp")
-    q = studies.add_parser("misalignment", help="no, correct and subtly buggy examples in the "
-                           "prompt")
-    add_dataset_args(q)
-    add_run_args(q)
-    add_grading_args(q)
+    q.set_defaults(dataset="mbpp")
+    q = study_parser(studies, "misalignment", "no, correct and subtly buggy examples in the "
+                     "prompt")
     q.add_argument("--sizes", nargs="+", metavar="SPEC=PARAMS",
                    help="several models of known size: the gap against log10(parameters)")
-    q.set_defaults(handler=cmd_study, dataset="mbpp")
+    q.set_defaults(dataset="mbpp")
 
-    q = studies.add_parser("repair", help="a dialogue per problem: feedback after a wrong "
-                           "program, up to --turns rounds; the solved share per turn")
-    add_dataset_args(q)
-    add_run_args(q)
-    add_grading_args(q)
+    q = study_parser(studies, "repair", "a dialogue per problem: feedback after a wrong "
+                     "program, up to --turns rounds; the solved share per turn")
     q.add_argument("--turns", type=int, default=4, help="rounds of feedback after turn 0")
     q.add_argument("--feedback", choices=("execution", "human", "model"), default="execution")
     q.add_argument("--feedback-file", metavar="F.jsonl",
                    help="human feedback, recorded and replayed (default: beside the store)")
     q.add_argument("--feedback-model", metavar="SPEC",
                    help="the model that writes hints for --feedback model (default --model)")
-    q.set_defaults(handler=cmd_study, dataset="mbpp")
+    q.set_defaults(dataset="mbpp")
 
     p = sub.add_parser("serve", help="an HTTP grading service (RL rewards, SandboxFusion's API)")
     p.add_argument("--dataset", action="append", default=[], metavar="NAME",

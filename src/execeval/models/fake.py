@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import numpy as np
@@ -84,10 +84,27 @@ class Planted:
         return (difficulty + shift) / (temperature + self.tau) - self.gamma * temperature
 
 
+T = TypeVar("T")
+
+
 def _query(text: str) -> dict[str, str]:
     """`a=1&b=2e+9` (a `+` stays a plus: sizes are written 1.5e+09)."""
     pairs = (part.partition("=") for part in text.split("&") if part)
     return {unquote(k): unquote(v) for k, _, v in pairs}
+
+
+def typed(cls: type[T], values: dict[str, Any], name: str) -> T:
+    """A planted-parameter dataclass from text values, refusing unknown keys by name."""
+    types = {f.name: f.type for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - set(types))
+    if unknown:
+        raise UserError(f"fake:{name}: unknown parameter {unknown[0]!r} (known: "
+                        f"{', '.join(types)})")
+    try:
+        out = {k: (int(float(v)) if types[k] == "int" else float(v)) for k, v in values.items()}
+    except (TypeError, ValueError) as e:
+        raise UserError(f"fake:{name}: {e}") from None
+    return cls(**out)
 
 
 def parse_planted(name: str) -> Planted:
@@ -104,16 +121,7 @@ def parse_planted(name: str) -> Planted:
             raise UserError(f"fake:{name}: expected `planted[?key=value&...]` or a readable "
                             f".json/.toml file ({e})") from None
         values.update(_query(query))
-    types = {f.name: f.type for f in fields(Planted)}
-    unknown = sorted(set(values) - set(types))
-    if unknown:
-        raise UserError(f"fake:{name}: unknown parameter {unknown[0]!r} (known: "
-                        f"{', '.join(types)})")
-    try:
-        out = {k: (int(float(v)) if types[k] == "int" else float(v)) for k, v in values.items()}
-    except (TypeError, ValueError) as e:
-        raise UserError(f"fake:{name}: {e}") from None
-    planted = Planted(**out)
+    planted = typed(Planted, values, name)
     if planted.params <= 0 or planted.tau < 0 or planted.lp_sd <= 0 \
             or not 0 <= planted.memo <= 1 or not 0 <= planted.base_only <= 1 - planted.memo:
         raise UserError(f"fake:{name}: needs params > 0, tau >= 0, lp_sd > 0, and memo, "

@@ -28,14 +28,14 @@ import hashlib
 import json
 import math
 import warnings
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
 from execeval.errors import UserError
 from execeval.models.base import Generation, Request, Settings
-from execeval.models.fake import FakeModel, _query, _sigmoid, uniform
+from execeval.models.fake import FakeModel, _query, _sigmoid, typed, uniform
 from execeval.problems.model import Dataset
 from execeval.prompts.mbpp import BEGIN, DONE
 
@@ -79,17 +79,7 @@ def parse_prompted(name: str) -> Prompted:
     base, _, query = name.partition("?")
     if base != "prompted":
         raise UserError(f"fake:{name}: expected `prompted[?key=value&...]`")
-    values = _query(query)
-    types = {f.name: f.type for f in fields(Prompted)}
-    unknown = sorted(set(values) - set(types))
-    if unknown:
-        raise UserError(f"fake:{name}: unknown parameter {unknown[0]!r} (known: "
-                        f"{', '.join(types)})")
-    try:
-        out = {k: (int(float(v)) if types[k] == "int" else float(v)) for k, v in values.items()}
-    except (TypeError, ValueError) as e:
-        raise UserError(f"fake:{name}: {e}") from None
-    planted = Prompted(**out)
+    planted = typed(Prompted, _query(query), name)
     if planted.params <= 0 or planted.tau < 0 or planted.ex_sd < 0:
         raise UserError(f"fake:{name}: needs params > 0, tau >= 0, ex_sd >= 0")
     return planted

@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from execeval.api import open_store as open_store  # the studies open stores as the API does
 from execeval.errors import UserError
 from execeval.executor import Executor, executor_from_spec
 from execeval.problems.model import Dataset, Problem
@@ -47,14 +48,6 @@ def series_ks(n: int) -> list[int]:
         out += [k for k in (scale, 2 * scale, 5 * scale) if k <= n]
         scale *= 10
     return out
-
-
-def open_store(stack: ExitStack, store: StoreArg) -> Store:
-    if isinstance(store, Store):
-        return store
-    opened = Store(Path(store) if store else default_path())
-    stack.callback(opened.close)
-    return opened
 
 
 def store_arg(args: argparse.Namespace) -> Path:

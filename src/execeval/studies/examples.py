@@ -37,7 +37,7 @@ class Example:
         return f"{self.function}({', '.join(repr(a) for a in self.args)})"
 
 
-def _literal(node: ast.AST) -> tuple[bool, Any]:
+def literal(node: ast.AST) -> tuple[bool, Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -65,7 +65,7 @@ def literal_call(node: ast.AST, names: set[str]) -> tuple[str, tuple[Any, ...]] 
         return None
     args = []
     for a in node.args:
-        ok, value = _literal(a)
+        ok, value = literal(a)
         if not ok:
             return None
         args.append(value)
@@ -87,7 +87,7 @@ def _value(text: str) -> tuple[bool, Any]:
     text = re.split(r"\s#", text, maxsplit=1)[0].strip().rstrip(".").strip()
     text = {"true": "True", "false": "False"}.get(text, text)
     node = _parse_expr(text) if text else None
-    return _literal(node) if node is not None else (False, None)
+    return literal(node) if node is not None else (False, None)
 
 
 def _call_end(text: str, start: int) -> int:
@@ -168,7 +168,7 @@ def assert_examples(asserts: list[str], names: set[str]) -> list[Example | None]
             for call_node, other in ((test.left, test.comparators[0]),
                                      (test.comparators[0], test.left)):
                 call = literal_call(call_node, names)
-                ok, expected = _literal(other)
+                ok, expected = literal(other)
                 if call and ok:
                     example = Example(call[0], call[1], expected)
                     break

@@ -44,7 +44,7 @@ from execeval.problems.model import Dataset, Problem
 from execeval.prompts.mbpp import tested_function
 from execeval.sandbox import Execution, ProgramFailure, Sandbox, codec
 from execeval.studies import common
-from execeval.studies.examples import assert_examples, literal_call, shown_examples
+from execeval.studies.examples import assert_examples, literal, literal_call, shown_examples
 
 MAX_FRESH = 8      # fresh inputs per problem
 MAX_SOURCES = 10   # test inputs they are made from
@@ -149,15 +149,6 @@ def test_values(problem: Problem) -> KnownValues:
     return KnownValues(function, inputs, outputs)
 
 
-def _literal(node: ast.AST) -> tuple[bool, Any]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return True, ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False, None
-
-
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -174,7 +165,7 @@ def special_cases(program: str, values: KnownValues, skip_lines: int = 0) -> lis
 
     def compares(node: ast.Compare, inputs: set[Hashable], outputs: set[Hashable]) -> str:
         for operand in [node.left, *node.comparators]:
-            ok, v = _literal(operand)
+            ok, v = literal(operand)
             if not ok:
                 continue
             if key(v) in inputs:
@@ -197,7 +188,7 @@ def special_cases(program: str, values: KnownValues, skip_lines: int = 0) -> lis
         elif isinstance(node, ast.If) and any(isinstance(c, ast.Compare) and compares(
                 c, every_in, set()) for c in ast.walk(node.test)):
             for stmt in node.body:
-                ok, v = _literal(stmt.value) if isinstance(stmt, ast.Return) and stmt.value \
+                ok, v = literal(stmt.value) if isinstance(stmt, ast.Return) and stmt.value \
                     else (False, None)
                 if ok and key(v) in outs:
                     reasons.append((stmt.lineno, f"line {stmt.lineno}: returns the expected "
