@@ -48,6 +48,8 @@ def test_predictions_are_graded_against_the_real_output(sandbox: Sandbox) -> Non
     wrong = grade(square, "6", sandbox)
     assert (wrong.status, wrong.detail) == ("failed", "predicted 6, square gives 9")
     assert grade(square, "square(3)", sandbox).detail == "the prediction calls square on the input"
+    # an answer is a literal, read here and never run: `3 * 3` is not one
+    assert grade(square, "3 * 3", sandbox).detail == "the answer is not a Python literal"
     assert grade(count, "3", sandbox).passed  # the test's setup builds `head` after the program
 
 

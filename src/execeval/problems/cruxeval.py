@@ -176,7 +176,13 @@ def grade_prediction(problem: Problem, program: str, sandbox: Sandbox) -> Verdic
     if t["mode"] == "output" and t["call"] in prediction:
         return Verdict(False, "failed", f"the prediction calls {t['fn']} on the input")
     try:
-        got = value_in_sandbox(t["code"], prediction, sandbox)
+        if t.get("literal_answers"):  # MBPP's setting: the answer is a value, never run
+            try:
+                got = ast.literal_eval(prediction)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return Verdict(False, "failed", "the answer is not a Python literal")
+        else:
+            got = value_in_sandbox(t["code"], prediction, sandbox)
         want = expected_value(problem, sandbox)
     except ProgramFailure as f:
         return failure_verdict(f)

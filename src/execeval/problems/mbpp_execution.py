@@ -4,7 +4,8 @@ first test whose assert has the form `assert fn(args) == expected`; the answer i
 Python literal, compared with the real output of running the call in the sandbox
 (graded like CRUXEval-O, execeval.problems.cruxeval). With the loader option
 `examples=2` the prompt also shows two other input/output pairs of the same program, as
-the paper's "with example input/output pairs" setting does.
+the paper's "with example input/output pairs" setting does. An answer is read with
+`ast.literal_eval` on the trusted side, never run: a literal or nothing.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def problem_of(task: Problem, examples: int) -> Problem | None:
         task_id=task.task_id, prompt=prompt, entry_point=None, grader=cruxeval.GRADER_NAME,
         # `output` is the call itself: the expected value is what running it gives
         tests={"mode": "output", "code": code, "input": call[len(fn) + 1:-1], "output": call,
-               "fn": fn, "call": call, "shown": [[c, v] for _, c, v in shown]},
+               "fn": fn, "call": call, "shown": [[c, v] for _, c, v in shown],
+               "literal_answers": True},
         reference=value, metadata={"examples": examples, "split": task.metadata.get("split")})
 
 
