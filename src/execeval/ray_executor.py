@@ -302,12 +302,7 @@ class RayExecutor:
             if self._closed:
                 return
             self._closed = True
-            jobs = list(self._pending) + list(self._rechecks)
-            for s in self._slots:
-                jobs.extend(s.jobs())
-                s.calls.clear()
-            self._pending.clear()
-            self._rechecks.clear()
+            jobs = self._take_all_jobs()
             slots, self._slots = self._slots, []
             self._cond.notify_all()
         self._events.put(None)
@@ -471,17 +466,21 @@ class RayExecutor:
             self._fail(UserError(f"no Ray worker left to grade on ({self.last_error}); what "
                                  "was graded is stored: run the same command again to resume"))
 
-    def _fail(self, error: BaseException) -> None:
-        """Nothing more can be graded: every waiting future fails (the store keeps what
-        landed, so running the same command again resumes)."""
-        self._fatal = error
+    def _take_all_jobs(self) -> list[_Job]:
+        """Every job queued, waiting for a re-check or in flight on an actor, taken out."""
         jobs = list(self._pending) + list(self._rechecks)
         for s in self._slots:
             jobs.extend(s.jobs())
             s.calls.clear()
         self._pending.clear()
         self._rechecks.clear()
-        for job in jobs:
+        return jobs
+
+    def _fail(self, error: BaseException) -> None:
+        """Nothing more can be graded: every waiting future fails (the store keeps what
+        landed, so running the same command again resumes)."""
+        self._fatal = error
+        for job in self._take_all_jobs():
             if not job.future.done():
                 if not job.started:
                     job.future.set_running_or_notify_cancel()
