@@ -19,6 +19,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def canonical_completion(problem: Any) -> str:
+    """The completion that turns a problem's prefix into its reference solution."""
+    return str(problem.reference[len(problem.code_prefix):])
+
+
 def last_json(stdout: str) -> dict[str, Any]:
     return json.loads(stdout.strip().splitlines()[-1])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support import ADD_PROBLEM, last_json, read_jsonl, write_jsonl
+from support import ADD_PROBLEM, canonical_completion, last_json, read_jsonl, write_jsonl
 
 from execeval.problems.humaneval import load
 
@@ -12,8 +12,7 @@ HE = load()
 
 
 def canonical(task_id: str) -> str:
-    p = HE.problems[task_id]
-    return p.reference[len(p.code_prefix):]
+    return canonical_completion(HE.problems[task_id])
 
 
 def test_humaneval_completions_and_solutions(cli, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import write_jsonl
+from support import canonical_completion, write_jsonl
 
 import execeval
 from execeval.compare import Comparison, compare, per_problem_pass_at_k
@@ -30,10 +30,6 @@ class Runs:
     tasks: list[str]
 
 
-def canonical(problem: object) -> str:
-    return problem.reference[len(problem.prompt):]  # type: ignore[attr-defined]
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     root = tmp_path_factory.mktemp("compare")
@@ -47,23 +43,23 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         return execeval.evaluate(rows, dataset, problems_file=problems_file, store=store,
                                  k=[1, 2]).run_id
 
-    good = [{"task_id": p.task_id, "completion": canonical(p)} for p in problems[:12]
+    good = [{"task_id": p.task_id, "completion": canonical_completion(p)} for p in problems[:12]
             for _ in range(2)]
     b_rows = []
     for i, p in enumerate(problems[:12]):
-        first = canonical(p) if i <= 1 else WRONG
-        second = canonical(p) if i == 0 else WRONG
+        first = canonical_completion(p) if i <= 1 else WRONG
+        second = canonical_completion(p) if i == 0 else WRONG
         b_rows += [{"task_id": p.task_id, "completion": c} for c in (first, second)]
-    c_rows = [{"task_id": p.task_id, "completion": canonical(p)} for p in problems[12:]]
+    c_rows = [{"task_id": p.task_id, "completion": canonical_completion(p)} for p in problems[12:]]
 
     def as_file(path: Path, extra_test: str = "") -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         return write_jsonl(path, [{"task_id": p.task_id, "prompt": p.prompt,
                                    "entry_point": p.entry_point,
-                                   "canonical_solution": canonical(p),
+                                   "canonical_solution": canonical_completion(p),
                                    "test": p.tests + extra_test} for p in problems[:2]])
 
-    two = [{"task_id": p.task_id, "completion": canonical(p)} for p in problems[:2]]
+    two = [{"task_id": p.task_id, "completion": canonical_completion(p)} for p in problems[:2]]
     return Runs(
         store=store, a=evaluate(good), b=evaluate(b_rows), a2=evaluate(good[::-1]),
         c=evaluate(c_rows),

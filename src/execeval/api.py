@@ -52,14 +52,13 @@ def open_store(stack: ExitStack, store: StoreArg) -> Store:
     return opened
 
 
-def _executor(stack: ExitStack, executor: Executor | str | None, timeout: float,
-              memory_mb: int, workers: int | None) -> Executor:
+def open_executor(stack: ExitStack, executor: Executor | str | None, limits: Limits,
+                  workers: int | None) -> Executor:
     """An executor given as an object is the caller's; one named by a spec ("local",
-    "ray:auto", ...) is built here and closed at the end."""
+    "ray:auto", ...; None: local) is built here and closed when `stack` closes."""
     if executor is not None and not isinstance(executor, str):
         return executor
-    built = executor_from_spec(executor or "local", Limits(timeout=timeout, memory_mb=memory_mb),
-                               workers)
+    built = executor_from_spec(executor or "local", limits, workers)
     stack.callback(built.close)
     return built
 
@@ -89,7 +88,7 @@ def evaluate(samples: str | Path | Iterable[dict[str, Any]], dataset: DatasetArg
     count, digest = scan_samples(samples, ds)  # every row checked before grading starts
     with ExitStack() as stack:
         st = open_store(stack, store)
-        ex = _executor(stack, executor, timeout, memory_mb, workers)
+        ex = open_executor(stack, executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
         source = os.path.abspath(samples) if isinstance(samples, str | Path) else "<rows>"
         config = {**base_config(ex.limits, k), "samples": source}
         result = grading.evaluate(ds, iter_samples(samples, ds), count, st, ex, ks=k,
@@ -169,7 +168,7 @@ def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | Non
         style = prompt_style or ("chat" if m.chat else "completion")
         plan = pipeline.plan(ds, task_ids, settings, style, shots)
         st = open_store(stack, store)
-        ex = _executor(stack, executor, timeout, memory_mb, workers)
+        ex = open_executor(stack, executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
         result = pipeline.run(plan, m, st, ex, ks=k,
                               config=None if params is None else {"params": params})
         _write_results(result, st, results)
@@ -187,8 +186,8 @@ def validate(dataset: DatasetArg, *, data: str | Path | None = None,
     ds = load_dataset(dataset, data=data, problems_file=problems_file, split=split,
                       challenge_tests=challenge_tests)
     with ExitStack() as stack:
-        return check(ds, _executor(stack, executor, timeout, memory_mb, workers),
-                     open_store(stack, store))
+        ex = open_executor(stack, executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
+        return check(ds, ex, open_store(stack, store))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from execeval.prompts import Prompt
 from execeval.samples import Sample
 from execeval.sandbox import Limits
 from execeval.store import SampleRow, Store
-from execeval.summary import RunTally
+from execeval.summary import summarize
 from execeval.verdict import Verdict
 
 DEFAULT_KS = (1, 10, 100)
@@ -93,11 +93,7 @@ class Recorder:
 
     def finish(self, ks: Sequence[int], facts: dict[str, Any]) -> dict[str, Any]:
         """The summary, folded over the run's stored samples in one pass, then stored."""
-        tally = RunTally(self.dataset)
-        for s in self.store.samples(self.run_id):
-            if s.verdict is not None:
-                tally.add(s.task_id, s.verdict)
-        summary = {**tally.result(ks), "run_id": self.run_id, "store": str(self.store.path),
+        summary = {**summarize(self.dataset, self.store.graded(self.run_id), ks), "run_id": self.run_id, "store": str(self.store.path),
                    **facts}
         self.store.finish_run(self.run_id, summary)
         return summary

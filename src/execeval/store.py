@@ -311,6 +311,15 @@ class Store:
             "WHERE s.run_id = ? GROUP BY s.task_id ORDER BY MIN(s.idx)", (run_id,))
         return {task: (n, c) for task, n, c, _ in rows}
 
+    def graded(self, run_id: str) -> Iterator[tuple[str, Verdict]]:
+        """(task id, verdict) of each graded sample, in run order: what a summary folds,
+        without reading records or generations."""
+        for task, passed, status, detail, seconds, extra in self.db.execute(
+                "SELECT s.task_id, v.passed, v.status, v.detail, v.seconds, v.extra "
+                "FROM run_samples s JOIN verdicts v ON v.key = s.verdict_key "
+                "WHERE s.run_id = ? ORDER BY s.idx", (run_id,)):
+            yield task, Verdict(bool(passed), status, detail, seconds, json.loads(extra))
+
     def status_counts(self, run_id: str) -> list[tuple[str, str, int, int, int]]:
         """(task, status or "pending", samples, passed, first index) per task and status: a
         run's per-problem picture in one query, no sample parsed (the viewer polls it)."""

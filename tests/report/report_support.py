@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from support import canonical_completion
+
 import execeval
 from execeval.store import SampleRow, Store
 from execeval.verdict import Verdict
@@ -37,7 +39,7 @@ def _evaluate_rows(problems: list, good: Sequence[int], n: int) -> list[dict[str
     text distinct (a comment with the sample's number)."""
     rows = []
     for p, g in zip(problems, good, strict=True):
-        right = p.reference[len(p.prompt):]
+        right = canonical_completion(p)
         for i in range(n):
             if i < g:
                 text = right + f"# {i}\n"
@@ -96,7 +98,7 @@ def large_run(path: Path, problems: int = 164, n: int = 100) -> str:
                         {"ks": [1, 10, 100], "samples": "large.jsonl"})
     rows, verdicts = [], []
     for j, p in enumerate(list(ds.problems.values())[:problems]):
-        right = p.reference[len(p.prompt):]
+        right = canonical_completion(p)
         for i in range(n):
             good = i < (j * 37) % (n + 1)
             text = right + f"# {i}\n" if good else f"    return None  # {i}\n"

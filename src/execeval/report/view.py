@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import hmac
-import ipaddress
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -32,11 +31,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from execeval.errors import UserError
+from execeval.loopback import LOOPBACK_NAMES, is_loopback
 from execeval.report import data, render
 from execeval.store import Store, default_path
 
 COOKIE = "execeval_token"
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 HEADERS = {
     "Content-Security-Policy": render.csp(connect="'self'", form="'self'")
     + "; frame-ancestors 'none'",
@@ -44,15 +43,6 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -16,7 +16,6 @@ Importing this package loads no web framework; `cmd_serve` and `create_app` do.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import socket
 import sys
@@ -25,21 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from execeval.errors import UserError
+from execeval.loopback import is_loopback
 
 if TYPE_CHECKING:
     from execeval.serve.inputs import Catalog
     from execeval.serve.service import Service
 
-__all__ = ["cmd_serve", "is_loopback", "listen", "load_catalog", "make_service"]
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["cmd_serve", "listen", "load_catalog", "make_service"]
 
 
 def check_binding(host: str, token: str | None) -> None:

@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from execeval.loopback import LOOPBACK_NAMES
 from execeval.serve import runcode
 from execeval.serve.inputs import (
     BadRequest,
@@ -41,7 +42,6 @@ from execeval.serve.service import Overloaded, Service
 log = logging.getLogger("execeval.serve")
 MAX_BODY = 16 * 2**20   # bytes of one request body (SandboxFusion's files travel in it)
 MAX_BATCH = 10_000      # items of one batch, before any admission
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 SPECIAL_TAIL = re.compile(r"(\s*(<\|[^|<>]{1,40}\|>|</s>|<eos>|<end_of_turn>))+\s*\Z")
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -14,7 +14,6 @@ import argparse
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from execeval.api import open_store as open_store  # the studies open stores as the API does
+from execeval.api import open_executor as open_executor  # as the API opens them
+from execeval.api import open_store as open_store
 from execeval.errors import UserError
-from execeval.executor import Executor, executor_from_spec
+from execeval.executor import Executor
 from execeval.problems.model import Dataset, Problem
 from execeval.sandbox import Limits
 from execeval.stats import _t_quantile
@@ -86,15 +86,6 @@ def run_limits(run: dict[str, Any]) -> Limits:
     """The limits the run graded under, so derived verdicts are comparable (and MBPP's
     shown tests, which are its tests, reuse the run's verdicts)."""
     return Limits(**run["config"].get("limits", {}))
-
-
-def executor_for(stack: ExitStack, executor: Executor | None, limits: Limits,
-                 workers: int | None = None) -> Executor:
-    if executor is not None:
-        return executor
-    built = executor_from_spec("local", limits, workers)
-    stack.callback(built.close)
-    return built
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from execeval.errors import UserError
-from execeval.executor import Executor, executor_from_spec
+from execeval.executor import Executor
 from execeval.judge.asserts import plan_asserts
 from execeval.problems.model import Dataset, Problem
 from execeval.sandbox import Limits
@@ -150,17 +150,6 @@ def choose_mutants(examples: Sequence[Problem], store: Any, executor: Executor,
     return run_id, chosen
 
 
-def _executor(stack: ExitStack, run_options: Mapping[str, Any]) -> Executor:
-    given = run_options.get("executor")
-    if given is not None and not isinstance(given, str):
-        return given
-    limits = Limits(timeout=run_options.get("timeout", 3.0),
-                    memory_mb=run_options.get("memory_mb", 2048))
-    built = executor_from_spec(given or "local", limits, run_options.get("workers"))
-    stack.callback(built.close)
-    return built
-
-
 def fit(points: Sequence[tuple[float, float]]) -> dict[str, Any]:
     """Least-squares gap = a + b log10(params), with b's 95% t interval (3+ sizes)."""
     x = np.log10([p for p, _ in points])
@@ -194,7 +183,9 @@ def misalignment(model: str, dataset: str | Dataset = "mbpp", *, shots: int = 3,
     mutant_runs = []
     with ExitStack() as stack:
         st = common.open_store(stack, run_options.get("store"))
-        ex = _executor(stack, run_options)
+        ex = common.open_executor(stack, run_options.get("executor"), Limits(
+            timeout=run_options.get("timeout", 3.0), memory_mb=run_options.get("memory_mb", 2048)),
+            run_options.get("workers"))
         start = 0
         while len(picked) < shots and start < len(ordered):
             batch = ordered[start:start + shots - len(picked)]

@@ -375,7 +375,7 @@ def overfit(run_id: str, *, store: common.StoreArg = None, dataset: Dataset | No
                 pending.append(item)
         fresh_run = None
         if jobs:
-            ex = common.executor_for(stack, executor, common.run_limits(run), workers)
+            ex = common.open_executor(stack, executor, common.run_limits(run), workers)
             fresh_run, verdicts = common.grade_jobs("study-overfit", run["run_id"], jobs, st,
                                                     ex, {"fresh_inputs": MAX_FRESH})
             for item, v in zip(pending, verdicts, strict=True):

@@ -161,7 +161,7 @@ def ranking(run_id: str, *, store: common.StoreArg = None, ks: Sequence[int] | N
         except UserError as e:
             left_out["example_tests"] = str(e)
         else:
-            ex = common.executor_for(stack, executor, common.run_limits(run), workers)
+            ex = common.open_executor(stack, executor, common.run_limits(run), workers)
             examples_run, shown = _example_verdicts(tasks, ds, run, st, ex)
             if shown:
                 examples = {"run": examples_run, "problems_with_examples": shown,

@@ -207,7 +207,7 @@ def mbpp_train_records(data: str | Path | None = None, *, shots: int = 0,
         calls.append((p, examples))
     with ExitStack() as stack:
         st = common.open_store(stack, store)
-        ex = common.executor_for(stack, executor, Limits(), workers)
+        ex = common.open_executor(stack, executor, Limits(), workers)
         run_id, verdicts = common.grade_jobs("export-mbpp-train", ds.version, jobs, st, ex,
                                              {"outputs_of": "reference"})
     failed = 0
