@@ -80,11 +80,3 @@ def scan_samples(source: str | Path | Iterable[dict[str, Any]], dataset: Dataset
         raise UserError(f"{source if isinstance(source, str | Path) else '<samples>'}: "
                         "no samples in file")
     return count, h.hexdigest()
-
-
-def read_samples(path: str | Path, dataset: Dataset) -> list[Sample]:
-    """Every sample of a file, in memory (small files, tests, benchmarks)."""
-    samples = list(iter_samples(path, dataset))
-    if not samples:
-        raise UserError(f"{path}: no samples in file")
-    return samples

@@ -39,13 +39,18 @@ def build(text: str, tests: Sequence[str], examples: Sequence[dict[str, Any]]) -
     return "".join(parts)
 
 
+def paper_examples(problem: Problem, shots: int) -> list[dict[str, Any]]:
+    """The first `shots` of the paper's solved examples (tasks 2, 3, 4) the problem carries."""
+    examples: list[dict[str, Any]] = list(problem.metadata.get("mbpp_shots", []))[:shots]
+    if len(examples) < shots:
+        raise UserError(f"{problem.task_id}: only {len(examples)} few-shot examples available")
+    return examples
+
+
 def prompt(problem: Problem, shots: int = 3) -> str:
     """The prompt for one MBPP problem: `shots` solved examples (0-3), then the open task."""
     meta = problem.metadata
-    examples: list[dict[str, Any]] = list(meta.get("mbpp_shots", []))[:shots]
-    if len(examples) < shots:
-        raise ValueError(f"{problem.task_id}: only {len(examples)} few-shot examples available")
-    return build(meta["text"], meta["tests_shown"], examples)
+    return build(meta["text"], meta["tests_shown"], paper_examples(problem, shots))
 
 
 def chat_task(text: str, tests: Sequence[str]) -> str:
@@ -58,16 +63,12 @@ def build_prompt(dataset: Dataset, problem: Problem, style: str, shots: int | No
     """MBPP's prompt: the paper's format in completion style, the chat template with the
     same task text, shown tests and solved examples in chat style; 3 shots by default."""
     k = 3 if shots is None else shots
-    meta = problem.metadata
-    examples: list[dict[str, Any]] = list(meta.get("mbpp_shots", []))[:k]
-    if len(examples) < k:
-        raise UserError(f"{problem.task_id}: only {len(examples)} few-shot examples available")
     if style == "chat":
+        meta = problem.metadata
         pairs = [(chat_task(e["text"], e["tests"]), chat.FENCE.format(e["code"].strip("\n")))
-                 for e in examples]
+                 for e in paper_examples(problem, k)]
         return chat.conversation(pairs, chat_task(meta["text"], meta["tests_shown"]), k)
-    return Prompt("completion", f"mbpp-paper-{k}shot",
-                  text=build(meta["text"], meta["tests_shown"], examples), stop=STOP)
+    return Prompt("completion", f"mbpp-paper-{k}shot", text=prompt(problem, k), stop=STOP)
 
 
 def tested_function(problem: Problem) -> str | None:
