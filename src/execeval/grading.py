@@ -164,7 +164,7 @@ def evaluate(dataset: Dataset, samples: Iterable[Sample], count: int, store: Sto
         grading = Grading(executor, recorder, bar)
         try:
             for idx0, chunk in enumerate(chunks(samples)):
-                rows, jobs = [], []
+                rows, jobs, new_prompts = [], [], []
                 for i, s in enumerate(chunk):
                     problem = dataset.problems[s.task_id]
                     key = verdict_key(problem, s.program, executor.limits)
@@ -173,10 +173,11 @@ def evaluate(dataset: Dataset, samples: Iterable[Sample], count: int, store: Sto
                     if s.task_id not in prompts:
                         shown = Prompt("completion", "problem", text=problem.prompt)
                         prompts[s.task_id] = shown.key()
-                        store.put_prompts([(shown.key(), shown.record())])
+                        new_prompts.append((shown.key(), shown.record()))
                     rows.append(SampleRow(idx0 * CHUNK + i, s.task_id, nth, key, s.program,
                                           s.extraction, s.row, prompts[s.task_id]))
                     jobs.append((key, problem, s.program))
+                store.put_prompts(new_prompts)  # one transaction a chunk, as the samples
                 recorder.samples(rows)
                 grading.add(jobs)
                 grading.collect()
