@@ -108,3 +108,16 @@ def test_sampling_with_a_seed_and_stop_string_on_a_chat_template(
             assert rec["n_tokens"] == 40
         assert rec["logprobs"] is not None and len(rec["logprobs"]) == rec["n_tokens"]
         assert all(lp <= 0 for lp in rec["logprobs"])
+
+
+def test_beam_search_returns_the_best_beams(tiny: Path, tmp_path: Path) -> None:
+    """--beams 3 through `LLM.beam_search`: three different beams per problem, best first
+    by the beam's cumulative log-probability, recorded in the settings."""
+    summary, records = run(tmp_path, "--model", f"vllm:{tiny}", "--limit", "1", "--beams", "3",
+                           "--max-tokens", "12", "--k", "1")
+    assert summary["n_samples"] == 3 and summary["generation"]["settings"]["beams"] == 3
+    assert [r["info"]["beam"] for r in records] == [0, 1, 2]
+    assert len({r["text"] for r in records}) == 3
+    cum = [r["info"]["cum_logprob"] for r in records]
+    assert cum == sorted(cum, reverse=True)
+    assert all(r["n_tokens"] and r["n_prompt_tokens"] for r in records)
