@@ -33,8 +33,11 @@ tools:
 demo: venv
 	$(BIN)/execeval run --dataset humaneval --model reference
 
+# style, the layer contracts of pyproject.toml (import-linter) and the types (mypy)
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: venv $(TEST_STAMP) tools lint
 	$(BIN)/python -m pytest -q --durations=15

@@ -1,7 +1,7 @@
 """How much does grading cost a model that is generating? Generation alone, grading
 alone, and `execeval run`'s pipeline (both at once) on the same model and problems.
 
-    python tests/models/tiny_model.py /tmp/tiny        # or any hf:/vllm:/openai: model
+    python tests/support/tiny_model.py /tmp/tiny        # or any hf:/vllm:/openai: model
     .venv/bin/python benchmarks/generation_overlap.py --model hf:/tmp/tiny --limit 40 --n 4
 
 Prints tokens/s of generation alone and inside the pipeline, the seconds of each stage,
@@ -24,7 +24,7 @@ from execeval.executor import LocalExecutor
 from execeval.extract import extract
 from execeval.grading import verdict_key
 from execeval.models import Backend, Settings, load_model
-from execeval.problems import load_dataset
+from execeval.api import load_dataset
 from execeval.sandbox import Limits
 from execeval.store import Store
 

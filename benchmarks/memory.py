@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from execeval.problems.humaneval import load
+from execeval.benchmarks.humaneval import load
 
 # one run of the CLI that reports its own peak resident memory on its last stderr line
 MEASURED = ("import resource, sys\nfrom execeval.cli import main\ncode = main(sys.argv[1:])\n"

@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import make_samples
 
 from execeval.executor import Executor, LocalExecutor
-from execeval.problems.humaneval import load
-from execeval.problems.model import Problem
+from execeval.benchmarks.humaneval import load
+from execeval.dataset import Problem
 from execeval.sandbox import Limits
 from execeval.verdict import Verdict
 

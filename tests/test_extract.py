@@ -7,7 +7,7 @@ import ast
 import pytest
 
 from execeval.extract import extract
-from execeval.problems import load_dataset
+from execeval.api import load_dataset
 from execeval.prompts import HUMANEVAL_STOP
 from execeval.prompts.mbpp import tested_function as mbpp_function
 

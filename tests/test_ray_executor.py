@@ -37,14 +37,14 @@ import pytest
 import execeval
 from execeval.executor import Executor, LocalExecutor
 from execeval.judge import Grader, Verdict
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import Limits, Sandbox
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 if str(TESTS / "sandbox") not in sys.path:  # the adversarial suite's cases and toy problem
     sys.path.append(str(TESTS / "sandbox"))
-from sandbox_helpers import ADD  # noqa: E402
+from support.sandbox import ADD  # noqa: E402
 from test_hostile import ATTEMPTS, CANARY_ENV, EXHAUSTION, SITE, contained  # noqa: E402
 
 LIMITS = Limits(timeout=1.0)

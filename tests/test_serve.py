@@ -22,9 +22,11 @@ import pytest
 import uvicorn
 from support import ADD_PROBLEM, write_jsonl
 
-from execeval.serve import listen, load_catalog, make_service, uvicorn_config
+from execeval.errors import UserError
+from execeval.serve import ServeOptions, load_catalog, make_service, run_service, uvicorn_config
 from execeval.serve.app import create_app
 from execeval.serve.service import Service
+from execeval.web import check_binding, listen, parse_port
 
 CORRECT_0 = ("    for i, a in enumerate(numbers):\n        for j, b in enumerate(numbers):\n"
              "            if i != j and abs(a - b) < threshold:\n                return True\n"
@@ -291,15 +293,30 @@ def test_malformed_bodies_get_4xx_and_service_goes_on(srv: Running) -> None:
                                            "run_timeout": "x"}), 400, "run_timeout"),
         (lambda: c.post("/v1/reward/openrlhf", json={"query": ["x"], "labels": []}), 400,
          "one of each"),
-        (lambda: c.get("/v1/grade"), 405, ""),
+        (lambda: c.get("/v1/grade"), 405, "GET"),
+        (lambda: c.get("/v2/grade"), 404, "/v2/grade"),
     ]
     for send, status, words in cases:
         r = send()
         assert r.status_code == status, (words, r.status_code, r.text)
-        if status != 405:
-            reason = r.json()["error"]
-            assert words in reason and "\n" not in reason, reason
+        reason = r.json()["error"]
+        assert words in reason and "\n" not in reason, reason
         assert c.get("/v1/ping").json() == "pong"  # still serving
+
+
+def test_unknown_paths_and_wrong_methods_answer_json(srv: Running) -> None:
+    """404 and 405 are refusals like the others: `{"error": ...}` naming what was asked."""
+    for method, path, status in [("GET", "/nothing/here", 404), ("POST", "/v1", 404),
+                                 ("GET", "/v1/grade", 405), ("DELETE", "/v1/ping", 405),
+                                 ("PUT", "/run_code", 405)]:
+        r = srv.client.request(method, path)
+        assert r.status_code == status, (method, path, r.text)
+        assert r.headers["content-type"] == "application/json", (method, path, r.text)
+        reason = r.json()["error"]
+        assert path in reason and "\n" not in reason, reason
+        if status == 405:
+            assert method in reason and r.headers["allow"] in reason, reason
+    assert srv.client.get("/v1/grade").headers["allow"] == "POST"
 
 
 def raw_http(port: int, head: bytes, chunks: Iterable[bytes] = ()) -> bytes:
@@ -403,10 +420,10 @@ def test_loopback_answers_only_loopback_names(srv: Running) -> None:
 
 def test_other_address_without_token_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     from execeval.cli import main
-    from execeval.serve import check_binding
 
-    check_binding("0.0.0.0", "a-token")  # with a token it may
-    check_binding("localhost", None)
+    check_binding("0.0.0.0", "a-token", "")  # with a token it may
+    check_binding("localhost", None, "")
+    check_binding("[::1]", None, "")
 
     assert main(["serve", "--host", "0.0.0.0"]) == 2
     err = capsys.readouterr().err.strip()
@@ -422,6 +439,30 @@ def test_busy_port_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None
         taken.listen()
         assert main(["serve", "--port", str(taken.getsockname()[1])]) == 2
     assert "cannot listen" in capsys.readouterr().err
+    with pytest.raises(UserError, match=r"^--port must be 0-65535, not 70000$"):
+        run_service(ServeOptions(port=70000))  # before any dataset loads
+
+
+def test_ports_and_addresses_are_checked_in_one_line() -> None:
+    """What `execeval serve` and `execeval view` listen on (execeval.web)."""
+    for port in (-1, 65536, 10**6):
+        with pytest.raises(UserError, match=f"^--port must be 0-65535, not {port}$"):
+            listen("127.0.0.1", port)
+    with pytest.raises(UserError, match=r"^cannot listen on no\.such\.host\.invalid:0 \("):
+        listen("no.such.host.invalid", 0)
+    for host in ("localhost", "127.0.0.1", "::1", "[::1]"):
+        try:
+            sock = listen(host, 0)
+        except UserError as e:  # a machine without IPv6
+            assert host in ("::1", "[::1]") and "\n" not in str(e), e
+            continue
+        assert sock.getsockname()[1] > 0
+        sock.close()
+    assert [parse_port(t) for t in ("0", "8080", "65535", " 80 ")] == [0, 8080, 65535, 80]
+    for text, words in [("http", "whole number 0-65535, not 'http'"), ("80.5", "whole number"),
+                        ("65536", "0-65535, not 65536"), ("-1", "0-65535, not -1")]:
+        with pytest.raises(ValueError, match=words.replace(".", r"\.")):
+            parse_port(text)
 
 
 def test_openrlhf_endpoint(srv: Running) -> None:

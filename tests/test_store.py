@@ -55,7 +55,7 @@ def schema_1_file(path: Path) -> Path:
 def test_a_schema_1_store_is_migrated_in_place_and_reads_back(tmp_path: Path) -> None:
     path = schema_1_file(tmp_path / "old.sqlite")
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     runs = {r["run_id"]: r for r in store.runs()}
     assert runs["aaaa11112222"]["n_samples"] == 2 and runs["aaaa11112222"]["n_graded"] == 2
     old = list(store.samples("aaaa11112222"))

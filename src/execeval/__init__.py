@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.2.0"
+from execeval.version import __version__
+
+__all__ = ["__version__"]
 API = ("evaluate", "run", "load_run", "load_dataset", "Run", "RunResult")  # validate: api
 
 

@@ -20,34 +20,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from execeval.dataset import Dataset
 from execeval.errors import UserError
 from execeval.executor import Executor, executor_from_spec
-from execeval.grading import DEFAULT_KS, RunResult, base_config, result_rows, run_id_of
-from execeval.problems.model import Dataset
+from execeval.grading import RunResult, base_config, result_rows, run_id_of
+from execeval.options import EvaluateOptions, RunOptions, evaluate_options
 from execeval.sandbox import Limits
-from execeval.store import Store, StoredSample, default_path
+from execeval.store import Store, StoredSample, store_path
 
-__all__ = ["Run", "RunResult", "evaluate", "load_dataset", "load_run", "run", "validate"]
+__all__ = ["EvaluateOptions", "Run", "RunOptions", "RunResult", "evaluate", "load_dataset",
+           "load_run", "run", "validate"]
 
 StoreArg = Store | str | Path | None
-DatasetArg = Dataset | str
+DatasetArg = Dataset | str | None
 
 
-def load_dataset(dataset: DatasetArg = "humaneval", *, data: str | Path | None = None,
-                 problems_file: str | Path | None = None, split: str | None = None,
-                 challenge_tests: bool = False) -> Dataset:
+def load_dataset(dataset: DatasetArg = "humaneval", data: str | Path | None = None, *,
+                 problems_file: str | Path | None = None, **options: Any) -> Dataset:
+    """A benchmark by name (from `data`, a local copy of its published file, else the
+    packaged copy or the hub), or the problems of `problems_file`. `options` are the
+    benchmark's own (MBPP's `split`, `challenge_tests`, ...): one it does not take is
+    refused by name."""
     if isinstance(dataset, Dataset):
         return dataset
-    from execeval.benchmark import load_dataset as load
+    from execeval import benchmark
 
-    return load(dataset, data, problems_file, split=split, challenge_tests=challenge_tests)
+    return benchmark.load(dataset, data, problems_file, **options)
+
+
+def _load(dataset: DatasetArg, options: EvaluateOptions | RunOptions) -> Dataset:
+    d = options.dataset
+    return load_dataset(dataset, d.data, problems_file=d.problems_file,
+                        **d.benchmark_options())
 
 
 def open_store(stack: ExitStack, store: StoreArg) -> Store:
     """The store given, or one opened here (closed when `stack` closes)."""
     if isinstance(store, Store):
         return store
-    opened = Store(Path(store) if store else default_path())
+    opened = Store(store_path(store))
     stack.callback(opened.close)
     return opened
 
@@ -72,29 +83,30 @@ def _write_results(result: RunResult, store: Store, results: str | Path | None) 
 
 
 def evaluate(samples: str | Path | Iterable[dict[str, Any]], dataset: DatasetArg = "humaneval",
-             *, data: str | Path | None = None, problems_file: str | Path | None = None,
-             split: str | None = None, challenge_tests: bool = False,
-             results: str | Path | None = None, k: Sequence[int] = DEFAULT_KS,
-             timeout: float = 3.0, memory_mb: int = 2048, workers: int | None = None,
-             store: StoreArg = None, executor: Executor | str | None = None) -> RunResult:
-    """Grade a samples file (or rows with `task_id` and `completion` or `solution`)."""
+             options: EvaluateOptions | None = None, *, store: StoreArg = None,
+             executor: Executor | str | None = None, **changes: Any) -> RunResult:
+    """Grade a samples file (or rows with `task_id` and `completion` or `solution`).
+
+    `options` (or flat keywords such as `data=`, `k=`, `timeout=`, routed into it) say
+    which problems and how to grade; `store` and `executor` may be open objects."""
     from execeval import grading
     from execeval.samples import iter_samples, scan_samples
 
-    ds = load_dataset(dataset, data=data, problems_file=problems_file, split=split,
-                      challenge_tests=challenge_tests)
+    opts = evaluate_options(options, **changes)
+    problems = _load(dataset, opts)
     if not isinstance(samples, str | Path):
         samples = list(samples)
-    count, digest = scan_samples(samples, ds)  # every row checked before grading starts
+    count, digest = scan_samples(samples, problems)  # every row checked before grading starts
     with ExitStack() as stack:
-        st = open_store(stack, store)
-        ex = open_executor(stack, executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
+        g = opts.grading
+        opened = open_store(stack, store or g.store)
+        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers)
         source = os.path.abspath(samples) if isinstance(samples, str | Path) else "<rows>"
-        config = {**base_config(ex.limits, k), "samples": source}
-        result = grading.evaluate(ds, iter_samples(samples, ds), count, st, ex, ks=k,
-                                  run_id=run_id_of("evaluate", ds, config, digest),
+        config = {**base_config(grader.limits), "samples": source}
+        result = grading.evaluate(problems, iter_samples(samples, problems), count, opened, grader, ks=g.k,
+                                  run_id=run_id_of("evaluate", problems, config, digest),
                                   kind="evaluate", config=config)
-        _write_results(result, st, results)
+        _write_results(result, opened, g.results)
     return result
 
 
@@ -115,79 +127,69 @@ def select_tasks(dataset: Dataset, tasks: str | Sequence[str] | None,
     return ids[:limit] if limit else ids
 
 
-def run(model: str, dataset: DatasetArg = "humaneval", *, data: str | Path | None = None,
-        problems: str | Path | None = None, tasks: str | Sequence[str] | None = None,
-        limit: int | None = None, split: str | None = None, challenge_tests: bool = False,
-        n: int = 1, temperature: float | None = None, top_p: float | None = None,
-        max_tokens: int = 512, stop: Sequence[str] | None = None, seed: int | None = None,
-        prompt_style: str | None = None, shots: int | None = None,
-        concurrency: int = 8, request_timeout: float = 120.0, retries: int = 6,
-        batch_size: int | None = None, params: float | None = None, beams: int | None = None,
-        results: str | Path | None = None,
-        k: Sequence[int] = DEFAULT_KS, timeout: float = 3.0, memory_mb: int = 2048,
-        workers: int | None = None, store: StoreArg = None,
-        executor: Executor | str | None = None) -> RunResult:
+def run(model: str, dataset: DatasetArg = "humaneval", options: RunOptions | None = None, *,
+        store: StoreArg = None, executor: Executor | str | None = None,
+        **changes: Any) -> RunResult:
     """Generate `n` samples per problem with `model` (a spec such as `openai:NAME@URL`,
     `hf:PATH`, `reference`) and grade them as they come.
 
-    `problems` is a problem file when it names one, else task ids like `tasks`. `params`
-    (the model's parameter count) is recorded in the run's config for scaling studies.
-    `beams` (hf:, vllm:) asks for beam search: the n samples are the n best beams.
-    `temperature` defaults to 0 (greedy) for n=1, else 0.8; `stop` None takes each
-    prompt's own stops, () none at all."""
+    `options` (or flat keywords such as `n=`, `temperature=`, `tasks=`, `k=`, routed into
+    it): `params` (the model's parameter count) is recorded for scaling studies; `beams`
+    asks for beam search (the n samples are the n best beams); `temperature` defaults to
+    0 (greedy) for n=1, else 0.8; `stop` None takes each prompt's own stops, () none."""
     from execeval import pipeline
-    from execeval.models import Backend, Settings, load_model
+    from execeval.models import BackendOptions, Settings, kind_of, load_model
 
-    problems_file = problems if problems and Path(problems).is_file() else None
-    if problems and problems_file is None:
-        tasks = tasks or str(problems)
-    ds = load_dataset(dataset, data=data, problems_file=problems_file, split=split,
-                      challenge_tests=challenge_tests)
-    task_ids = select_tasks(ds, tasks, limit)
-    if beams:
-        if not model.startswith(("hf:", "vllm:")):
-            raise UserError("--beams needs a local model: hf:PATH or vllm:PATH")
-        if n not in (1, beams):
-            raise UserError(f"--beams {beams} gives {beams} samples per problem; --n {n} differs")
-        n, temperature = beams, 0.0
+    opts = (options or RunOptions()).with_changes(**changes)
+    gen, g = opts.generation, opts.grading
+    problems = _load(dataset, opts)
+    task_ids = select_tasks(problems, opts.dataset.tasks, opts.dataset.limit)
+    n, temperature = gen.n, gen.temperature
+    if gen.beams:
+        if not kind_of(model).beams:
+            raise UserError(f"--beams: the backend of {model!r} has no beam search (hf:PATH "
+                            "and vllm:PATH have)")
+        if n not in (1, gen.beams):
+            raise UserError(f"--beams {gen.beams} gives {gen.beams} samples per problem; "
+                            f"--n {n} differs")
+        n, temperature = gen.beams, 0.0
     if temperature is None:
         temperature = 0.0 if n == 1 else 0.8
-    defaults = Settings()
-    top_p = defaults.top_p if top_p is None else top_p
+    top_p = Settings().top_p if gen.top_p is None else gen.top_p
     if temperature < 0 or not 0 < top_p <= 1:
         raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
-    settings = Settings(n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-                        stop=None if stop is None else tuple(stop), seed=seed, beams=beams)
+    settings = Settings(n=n, temperature=temperature, top_p=top_p, max_tokens=gen.max_tokens,
+                        stop=gen.stop, seed=gen.seed, beams=gen.beams)
     with ExitStack() as stack:
-        m = load_model(model, ds, Backend(concurrency=concurrency, timeout=request_timeout,
-                                          retries=retries, batch_size=batch_size, seed=seed))
-        stack.callback(m.close)
-        check = getattr(m, "check", None)
+        backend = load_model(model, problems, BackendOptions(
+            concurrency=gen.concurrency, timeout=gen.request_timeout, retries=gen.retries,
+            batch_size=gen.batch_size, seed=gen.seed))
+        stack.callback(backend.close)
+        check = getattr(backend, "check", None)
         if check is not None:
             check(task_ids, n)
-        style = prompt_style or ("chat" if m.chat else "completion")
-        plan = pipeline.plan(ds, task_ids, settings, style, shots)
-        st = open_store(stack, store)
-        ex = open_executor(stack, executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
-        result = pipeline.run(plan, m, st, ex, ks=k,
-                              config=None if params is None else {"params": params})
-        _write_results(result, st, results)
+        style = gen.prompt_style or ("chat" if backend.chat else "completion")
+        plan = pipeline.plan(problems, task_ids, settings, style, gen.shots)
+        opened = open_store(stack, store or g.store)
+        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers)
+        result = pipeline.run(plan, backend, opened, grader, ks=g.k,
+                              config=None if gen.params is None else {"params": gen.params})
+        _write_results(result, opened, g.results)
     return result
 
 
-def validate(dataset: DatasetArg, *, data: str | Path | None = None,
-             problems_file: str | Path | None = None, split: str | None = None,
-             challenge_tests: bool = False, timeout: float = 3.0, memory_mb: int = 2048,
-             workers: int | None = None, store: StoreArg = None,
-             executor: Executor | str | None = None) -> dict[str, Any]:
+def validate(dataset: DatasetArg, options: EvaluateOptions | None = None, *,
+             store: StoreArg = None, executor: Executor | str | None = None,
+             **changes: Any) -> dict[str, Any]:
     """Every reference solution through the grader: which fail, and why."""
     from execeval.validate import validate as check
 
-    ds = load_dataset(dataset, data=data, problems_file=problems_file, split=split,
-                      challenge_tests=challenge_tests)
+    opts = evaluate_options(options, **changes)
+    problems = _load(dataset, opts)
+    g = opts.grading
     with ExitStack() as stack:
-        ex = open_executor(stack, executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
-        return check(ds, ex, open_store(stack, store))
+        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers)
+        return check(problems, grader, open_store(stack, store or g.store))
 
 
 @dataclass(frozen=True)
@@ -207,28 +209,28 @@ class Run:
 
     def samples(self, *, status: str | None = None,
                 task_id: str | None = None) -> Iterator[StoredSample]:
-        st = Store(self.store, read_only=True)
+        opened = Store(self.store, read_only=True)
         try:
-            yield from st.samples(self.run_id, status=status, task_id=task_id)
+            yield from opened.samples(self.run_id, status=status, task_id=task_id)
         finally:
-            st.close()
+            opened.close()
 
     def results(self) -> Iterator[dict[str, Any]]:
         """Rows in the layout of `--results`."""
-        st = Store(self.store, read_only=True)
+        opened = Store(self.store, read_only=True)
         try:
-            yield from result_rows(st, self.run_id)
+            yield from result_rows(opened, self.run_id)
         finally:
-            st.close()
+            opened.close()
 
 
 def load_run(run_id: str, store: str | Path | None = None) -> Run:
-    """A stored run by id (a unique prefix is enough)."""
-    path = Path(store) if store else default_path()
-    st = Store(path)
+    """A stored run by id (a unique prefix is enough); the store is only read."""
+    path = store_path(store)
+    opened = Store(path, read_only=True)
     try:
-        r = st.run(run_id)
+        r = opened.run(run_id)
     finally:
-        st.close()
+        opened.close()
     return Run(r["run_id"], r["kind"], r["dataset"], r["dataset_version"], r["config"],
                r["status"], r["summary"], r["created"], r["updated"], path)

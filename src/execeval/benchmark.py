@@ -5,28 +5,27 @@ how to prompt for each problem (each prompt with its own stops), which function 
 program must define (an extraction hint) or its own extraction where answers are not
 programs, the extra summary keys it reports and the rows it shows. Its problems name their grader (`execeval.judge`).
 
-Adding a benchmark is one module: a module of `execeval.problems` that defines
-`BENCHMARKS = (Benchmark(...),)` is found by its presence (docs/architecture.md has a
-worked example); a package of your own registers under the entry-point group
-`execeval.benchmarks`. Nothing else names benchmarks.
+Adding a benchmark is one module that defines a `Benchmark` plus one entry point in the
+group `execeval.benchmarks` (execeval's own are in its pyproject.toml, a package of your
+own lists its own; docs/architecture.md has a worked example). Nothing else names
+benchmarks.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
+from execeval.judge import grader_of
+from execeval.prompts import STYLES, Prompt, chat, completion
+from execeval.registry import Registry
 
 if TYPE_CHECKING:
     from execeval.extract import Extracted
-    from execeval.prompts import Prompt
     from execeval.verdict import Verdict
 
 Loader = Callable[[Path | None, Mapping[str, Any]], Dataset]
@@ -46,10 +45,11 @@ class Tally(Protocol):
 
 def standard_prompt(dataset: Dataset, problem: Problem, style: str,
                     shots: int | None) -> Prompt:
-    """The prompt every benchmark gets unless it says otherwise (execeval.prompts)."""
-    from execeval.prompts import standard
-
-    return standard(dataset, problem, style, shots)
+    """The prompt of a benchmark that defines none of its own: the problem's prompt as is
+    (completion), or wrapped in the chat template."""
+    if style == "chat":
+        return chat.build(dataset, problem, shots)
+    return completion.build(dataset, problem, shots)
 
 
 def entry_point_of(problem: Problem) -> str | None:
@@ -75,59 +75,50 @@ class Benchmark:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_registry: dict[str, Benchmark] = {}
-_lock = threading.Lock()
-
-
-def _discover() -> dict[str, Benchmark]:
-    import execeval.problems as package
-
-    found: dict[str, Benchmark] = {}
-    modules = [f"execeval.problems.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
-    for name in modules:
-        for b in getattr(importlib.import_module(name), "BENCHMARKS", ()):
-            found[b.name] = b
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="execeval.benchmarks"):
-        for b in ep.load():
-            found[b.name] = b
-    return found
-
-
-def registry() -> dict[str, Benchmark]:
-    """Every benchmark by name (found once per process)."""
-    with _lock:
-        if not _registry:
-            _registry.update(_discover())
-        return _registry
-
-
-def register(b: Benchmark) -> Benchmark:
-    """Add a benchmark from code (a notebook, a test); modules and entry points need not."""
-    registry()[b.name] = b
-    return b
+BENCHMARKS: Registry[Benchmark] = Registry("execeval.benchmarks", "dataset", Benchmark)
 
 
 def get(name: str) -> Benchmark:
-    benchmarks = registry()
-    if name not in benchmarks:
-        known = ", ".join(sorted(n for n in benchmarks if n != "file"))
+    if name not in BENCHMARKS:
+        known = ", ".join(n for n in BENCHMARKS.names() if n != "file")
         raise UserError(f"unknown dataset {name!r} (known: {known}; or --problems FILE)")
-    return benchmarks[name]
+    return BENCHMARKS.get(name)
 
 
-def of(dataset: Dataset) -> Benchmark:
-    return get(dataset.benchmark)
+def register(b: Benchmark) -> Benchmark:
+    """Add a benchmark from code (a notebook, a test); packages use the entry point."""
+    return BENCHMARKS.register(b.name, b)
+
+
+def of(dataset: Dataset) -> Benchmark | None:
+    """The benchmark a dataset came from (None for one built in code, e.g. a study's)."""
+    return get(dataset.benchmark) if dataset.benchmark else None
 
 
 def hidden_packages() -> tuple[str, ...]:
     """What the sandbox hides from every program: any benchmark's answers, whichever runs."""
-    return tuple(sorted({p for b in registry().values() for p in b.hidden_packages}))
+    return tuple(sorted({p for _, b in BENCHMARKS for p in b.hidden_packages}))
 
 
-def load_dataset(name: str | None, data: str | Path | None = None,
-                 problems_file: str | Path | None = None, **options: Any) -> Dataset:
+def build_prompt(dataset: Dataset, problem: Problem, style: str,
+                 shots: int | None = None) -> Prompt:
+    """The benchmark's prompt for one problem; `shots=None` is the benchmark's standard
+    (MBPP's paper prompt has 3, others none)."""
+    if style not in STYLES:
+        raise UserError(f"unknown prompt style {style!r} (known: {', '.join(STYLES)})")
+    if shots is not None and shots < 0:
+        raise UserError("--shots must be 0 or more")
+    b = of(dataset)
+    return (b.prompt if b else standard_prompt)(dataset, problem, style, shots)
+
+
+def build_prompts(dataset: Dataset, task_ids: Sequence[str], style: str,
+                  shots: int | None = None) -> dict[str, Prompt]:
+    return {t: build_prompt(dataset, dataset.problems[t], style, shots) for t in task_ids}
+
+
+def load(name: str | None, data: str | Path | None = None,
+         problems_file: str | Path | None = None, **options: Any) -> Dataset:
     """A named benchmark (optionally from a local copy), or a user problem file.
 
     Options a benchmark does not take are refused, naming the option; options left at
@@ -144,7 +135,5 @@ def load_dataset(name: str | None, data: str | Path | None = None,
             raise UserError(f"{flag} does not apply to dataset {name!r}")
     dataset = b.load(Path(data) if data else None, given)
     for grader in sorted({p.grader for p in dataset.problems.values()}):
-        from execeval.judge import grader_of
-
         grader_of(grader)  # an unknown grader is the loader's error, said now
     return replace(dataset, benchmark=b.name)

@@ -9,15 +9,15 @@ caller says so, because the same task id would then name different problems.
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from execeval.errors import UserError
-from execeval.store import Store, default_path
+from execeval.store import Store, store_path
 
 LEVEL = 0.95
 METHOD = "sign-flip"
@@ -57,7 +57,7 @@ def _open(store: Store | str | Path | None) -> tuple[Store, bool]:
     creates or migrates a file."""
     if isinstance(store, Store):
         return store, False
-    return Store(Path(store) if store else default_path(), read_only=True), True
+    return Store(store_path(store), read_only=True), True
 
 
 def _pass_at_k(counts: dict[str, tuple[int, int]], tasks: Iterable[str], k: int,
@@ -116,10 +116,22 @@ def _check_datasets(a: dict[str, Any], b: dict[str, Any], allow: bool) -> list[s
     return []
 
 
+def _unfinished(st: Store, run: dict[str, Any], name: str) -> list[str]:
+    """A note when a run is not complete: it is then compared on what is graded so far."""
+    n, graded = st.progress(run["run_id"])
+    if run["status"] == "complete" and graded == n:
+        return []
+    state = {"running": "is still running",
+             "interrupted": "was interrupted (run its command again to resume)"}
+    return [f"run {name} ({run['run_id']}) {state.get(run['status'], 'is ' + run['status'])}: "
+            f"{graded} of {n} samples graded; compared on those"]
+
+
 def compare(run_a: str, run_b: str, *, k: int = 1, store: str | Path | None = None,
             allow_different_datasets: bool = False, top: int = 10) -> Comparison:
     """Paired comparison of two stored runs (ids or unique prefixes) on pass@k."""
     from execeval.stats import paired_difference
+    from execeval.summary import FEW_PROBLEMS
 
     if k < 1 or top < 0:
         raise UserError("compare: k must be >= 1 and top >= 0")
@@ -127,6 +139,7 @@ def compare(run_a: str, run_b: str, *, k: int = 1, store: str | Path | None = No
     try:
         ra, rb = st.run(run_a), st.run(run_b)
         notes = _check_datasets(ra, rb, allow_different_datasets)
+        notes += _unfinished(st, ra, "A") + _unfinished(st, rb, "B")
         ca, cb = st.task_counts(ra["run_id"]), st.task_counts(rb["run_id"])
     finally:
         if owned:
@@ -139,6 +152,9 @@ def compare(run_a: str, run_b: str, *, k: int = 1, store: str | Path | None = No
     pb = _pass_at_k(cb, shared, k, rb["run_id"])
     a = [pa[t] for t in shared]
     b = [pb[t] for t in shared]
+    if len(shared) < FEW_PROBLEMS:
+        notes.append(f"only {len(shared)} shared problems: the interval and the p-value are "
+                     f"unreliable below {FEW_PROBLEMS} (docs/statistics.md)")
     result = paired_difference(a, b, LEVEL, method=METHOD)
     diffs = [(t, pa[t], pb[t], pa[t] - pb[t]) for t in shared]
     ranked = sorted((d for d in diffs if d[3] != 0), key=lambda d: -abs(d[3]))[:top]
@@ -152,12 +168,10 @@ def compare(run_a: str, run_b: str, *, k: int = 1, store: str | Path | None = No
         n_only_a=len(ca) - len(shared), n_only_b=len(cb) - len(shared), notes=notes)
 
 
-def print_comparison(c: Comparison) -> None:
+def print_comparison(c: Comparison, console: Console) -> None:
     """The comparison as rich tables: the verdict first, then where the runs differ most."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
     table = Table(title=f"pass@{c.k}, A vs B, on {c.n_shared} shared problems",
                   show_header=False)
     table.add_row("run A", f"{c.run_a} ({c.dataset_a})")
@@ -181,16 +195,3 @@ def print_comparison(c: Comparison) -> None:
     if c.n_only_a or c.n_only_b:
         console.print(f"note: left out {c.n_only_a} problems graded only by A and "
                       f"{c.n_only_b} graded only by B")
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    """`execeval compare RUN_A RUN_B [--k K] [--top N] [--json]`."""
-    from execeval.cli import store_path
-
-    c = compare(args.run_a, args.run_b, k=args.k, store=store_path(args),
-                allow_different_datasets=args.allow_different_datasets, top=args.top)
-    if args.json:
-        print(json.dumps(c.as_dict()))
-    else:
-        print_comparison(c)
-    return 0

@@ -21,7 +21,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
+from execeval.errors import UserError
+from execeval.registry import Registry
 from execeval.sandbox import Limits, Sandbox, with_limits
 from execeval.verdict import Verdict
 
@@ -51,7 +53,7 @@ class ZygoteFactory:
     hidden: tuple[str, ...] = ()
 
     def __call__(self, limits: Limits) -> Sandbox:
-        from execeval.sandbox import default_sandbox
+        from execeval.sandbox.warm import default_sandbox
 
         return default_sandbox(limits, self.hidden)
 
@@ -163,7 +165,8 @@ class LocalExecutor:
             self._rechecks.clear()
             self._cond.notify_all()
         for job in pending:
-            job.future.cancel() or job.future.set_exception(RuntimeError("executor closed"))
+            if not job.future.cancel():
+                job.future.set_exception(RuntimeError("executor closed"))
         for t in self._threads:
             t.join(timeout=30)
         self.sandbox.close()
@@ -175,18 +178,32 @@ class LocalExecutor:
         self.close()
 
 
-def executor_from_spec(spec: str, limits: Limits, workers: int | None = None) -> Executor:
-    """`local` (the default), `ray` (a local cluster), `ray:auto` (join the running one) or
-    `ray:ADDRESS` (e.g. ray://head:10001). Ray is an extra, imported only when asked for."""
-    from execeval.errors import UserError
+@dataclass(frozen=True)
+class ExecutorKind:
+    """An executor as the registry knows it (entry-point group `execeval.executors`, the
+    name being the spec's `KIND` in `KIND[:ADDRESS]`)."""
 
+    usage: str                                                       # e.g. "ray[:ADDRESS]"
+    open: Callable[[str | None, Limits, int | None], Executor]  # (address, limits, workers)
+
+
+EXECUTORS: Registry[ExecutorKind] = Registry("execeval.executors", "executor", ExecutorKind)
+
+
+def open_local(address: str | None, limits: Limits, workers: int | None) -> LocalExecutor:
+    if address:
+        raise UserError(f"the local executor takes no address ({address!r})")
+    return LocalExecutor(limits, workers)
+
+
+KIND = ExecutorKind("local", open_local)
+
+
+def executor_from_spec(spec: str, limits: Limits, workers: int | None = None) -> Executor:
+    """`KIND[:ADDRESS]`: `local` (the default), `ray`, `ray:auto`, ... (any registered kind);
+    extras are imported only when asked for."""
     kind, _, address = spec.partition(":")
-    if kind == "local" and not address:
-        return LocalExecutor(limits, workers)
-    if kind == "ray":
-        try:
-            from execeval.ray_executor import RayExecutor
-        except ImportError as e:
-            raise UserError(f"--executor ray needs Ray: pip install 'execeval[ray]' ({e})") from None
-        return RayExecutor(limits, workers, address or None)
-    raise UserError(f"unknown executor {spec!r} (local, ray, ray:auto or ray:ADDRESS)")
+    if kind not in EXECUTORS:
+        usage = ", ".join(k.usage for _, k in EXECUTORS)
+        raise UserError(f"unknown executor {spec!r} (known: {usage})")
+    return EXECUTORS.get(kind).open(address or None, limits, workers)

@@ -9,13 +9,10 @@ and counted, since neither tool has a way to say "not graded".
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,8 +20,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from execeval.errors import UserError
+from execeval.jsonl import output_path, write_whole
 from execeval.metrics import pass_at_k
-from execeval.store import Store, StoredSample, default_path
+from execeval.options import DEFAULT_KS
+from execeval.store import Store, StoredSample, store_path
 from execeval.verdict import STATUSES
 
 FORMATS = ("humaneval", "evalplus", "csv")
@@ -42,6 +41,14 @@ class Exported:
     rows: int
     pending: int
     out: str | None
+
+
+def requested_ks(run: dict[str, Any]) -> list[int]:
+    """The ks the run's last command asked for: those its summary reports and those it
+    left out (runs stored before the ks left the run's identity kept them in config)."""
+    summary = run["summary"] or {}
+    asked = [*map(int, summary.get("pass_at_k", {})), *summary.get("ks_left_out", [])]
+    return sorted(set(asked or run["config"].get("ks") or DEFAULT_KS))
 
 
 # --- the three layouts -------------------------------------------------------------
@@ -103,7 +110,7 @@ def evalplus_results(st: Store, run: dict[str, Any], skipped: list[int]) -> dict
                 "base_fail_tests": [], "plus_fail_tests": []})
     when = datetime.datetime.fromtimestamp(run["updated"]).strftime("%Y-%m-%d %H:%M")
     results: dict[str, Any] = {"date": when, "hash": run["dataset_hash"], "eval": evals}
-    ks = run["config"].get("ks") or [1, 10, 100]
+    ks = requested_ks(run)
     totals = [len(v) for v in evals.values()]
 
     def mean_pass(correct: Callable[[dict[str, Any]], bool]) -> dict[str, float]:
@@ -131,7 +138,7 @@ def csv_table(st: Store, run: dict[str, Any], skipped: list[int]) -> tuple[list[
         t["correct"] += bool(s.passed)
         t[s.status] = t.get(s.status, 0) + 1
     largest = max((t["n"] for t in tally.values()), default=1)
-    ks = sorted({1, *(k for k in run["config"].get("ks") or [] if k <= largest)})
+    ks = sorted({1, *(k for k in requested_ks(run) if k <= largest)})
     header = ["task_id", "n", "correct", *(f"pass@{k}" for k in ks), *STATUSES]
     rows = [[task, t["n"], t["correct"],
              *(pass_at_k(t["n"], t["correct"], k) if k <= t["n"] else "" for k in ks),
@@ -143,26 +150,13 @@ def csv_table(st: Store, run: dict[str, Any], skipped: list[int]) -> tuple[list[
 
 @contextmanager
 def _output(out: str | Path | None) -> Iterator[IO[str]]:
-    """stdout, or a file written atomically (complete or untouched, as jsonl.write_rows)."""
+    """stdout, or a file written whole or not at all (`jsonl.write_whole`)."""
     if out is None:
         yield sys.stdout
         sys.stdout.flush()
         return
-    path = Path(out)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as e:
-        raise UserError(f"{path}: cannot write ({e.strerror or e})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException as e:
-        os.unlink(tmp)
-        if isinstance(e, OSError):  # a full disk, a directory in the way: the user's to fix
-            raise UserError(f"{path}: cannot write ({e.strerror or e})") from None
-        raise
+    with write_whole(out, newline="") as f:  # csv writes its own line ends
+        yield f
 
 
 def export(run_id: str, fmt: str, out: str | Path | None = None,
@@ -171,7 +165,9 @@ def export(run_id: str, fmt: str, out: str | Path | None = None,
     "csv") to `out`, default stdout."""
     if fmt not in FORMATS:
         raise UserError(f"export: unknown format {fmt!r} ({', '.join(FORMATS)})")
-    st = Store(Path(store) if store else default_path(), read_only=True)
+    if out is not None:
+        output_path(out)  # refused before the store is read
+    st = Store(store_path(store), read_only=True)
     skipped = [0]
     try:
         run = st.run(run_id)
@@ -196,17 +192,3 @@ def export(run_id: str, fmt: str, out: str | Path | None = None,
     finally:
         st.close()
     return Exported(run["run_id"], fmt, n, skipped[0], None if out is None else str(out))
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """`execeval export RUN --format F [--out FILE]`: data on stdout, notes on stderr."""
-    from execeval.cli import store_path
-
-    done = export(args.run, args.format, args.out, store_path(args))
-    if done.pending:
-        print(f"execeval: note: {done.pending} samples of run {done.run_id} are not graded "
-              "yet and were left out; run its command again to finish it", file=sys.stderr)
-    if done.out is not None:
-        what = "problems" if done.fmt == "csv" else "samples"
-        print(f"wrote {done.rows} {what} of run {done.run_id} to {done.out}", file=sys.stderr)
-    return 0

@@ -12,7 +12,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 
 EXTRACTION_VERSION = "1"  # recorded in runs: bump when a rule changes
 

@@ -19,10 +19,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from execeval import __version__
+from execeval.version import __version__
 from execeval.executor import Executor
 from execeval.judge import JUDGE_VERSION
-from execeval.problems.model import Dataset, Problem
+from execeval.dataset import Dataset, Problem
 from execeval.progress import progress_bar
 from execeval.prompts import Prompt
 from execeval.samples import Sample
@@ -31,7 +31,6 @@ from execeval.store import SampleRow, Store
 from execeval.summary import summarize
 from execeval.verdict import Verdict
 
-DEFAULT_KS = (1, 10, 100)
 CHUNK = 256  # samples read, looked up and recorded together
 
 
@@ -44,10 +43,10 @@ def verdict_key(problem: Problem, program: str, limits: Limits) -> str:
     return h.hexdigest()
 
 
-def base_config(limits: Limits, ks: Sequence[int]) -> dict[str, Any]:
-    """What every run records of how it graded."""
-    return {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(limits),
-            "ks": list(ks)}
+def base_config(limits: Limits) -> dict[str, Any]:
+    """What every run records of how it graded (and what makes it the same run again;
+    the ks are not in it: they only choose what the summary reports)."""
+    return {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(limits)}
 
 
 def run_id_of(kind: str, dataset: Dataset, config: dict[str, Any], inputs: Any) -> str:

@@ -26,9 +26,10 @@ from execeval.executor import Executor
 from execeval.extract import EXTRACTION_VERSION, Extracted, extract
 from execeval.grading import Grading, Recorder, RunResult, base_config, run_id_of, verdict_key
 from execeval.models.base import Generation, Model, Request, Settings
-from execeval.problems.model import Dataset
+from execeval.dataset import Dataset
 from execeval.progress import progress_bars
-from execeval.prompts import Prompt, build_prompts
+from execeval.benchmark import build_prompts
+from execeval.prompts import Prompt
 from execeval.store import SampleRow, Store
 
 
@@ -184,7 +185,7 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
     ds, n = p.dataset, p.settings.n
     fingerprint = model.fingerprint()
     templates = sorted({pr.template for pr in p.prompts.values()})
-    config = {**base_config(executor.limits, ks), "extraction": EXTRACTION_VERSION,
+    config = {**base_config(executor.limits), "extraction": EXTRACTION_VERSION,
               "model": model.spec, "model_fingerprint": fingerprint,
               "settings": p.settings.as_dict(), "prompt_style": p.style,
               "template": templates[0] if len(templates) == 1 else templates, "shots": p.shots,
@@ -193,7 +194,7 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
     recorder = Recorder(store, run_id, "run", ds, config)
     store.put_prompts((pr.key(), pr.record()) for pr in p.prompts.values())
 
-    bench = benchmark.of(ds) if ds.benchmark else None
+    bench = benchmark.of(ds)
     hint = bench.function if bench else (lambda pr: pr.entry_point)
     position = {t: i for i, t in enumerate(p.task_ids)}
     gen_keys = {t: generation_key(fingerprint, p.settings_for(t), p.prompts[t])

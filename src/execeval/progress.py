@@ -10,10 +10,18 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+
+def _advancer(bar: Progress, task: TaskID) -> Callable[[int], None]:
+    """`advance(steps=1)` for one task of `bar`."""
+    def advance(steps: int = 1) -> None:
+        bar.advance(task, steps)
+    return advance
 
 
 @contextmanager
@@ -25,7 +33,7 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     with Progress(*columns, console=console, disable=not console.is_terminal or total == 0,
                   transient=False) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda steps=1: bar.advance(task, steps)
+        yield _advancer(bar, task)
 
 
 @contextmanager
@@ -38,4 +46,4 @@ def progress_bars(totals: dict[str, int]) -> Iterator[dict[str, Callable[[int], 
     with Progress(*columns, console=console, transient=False,
                   disable=not console.is_terminal or not any(totals.values())) as bar:
         tasks = {label: bar.add_task(label, total=total) for label, total in totals.items()}
-        yield {label: (lambda steps=1, t=t: bar.advance(t, steps)) for label, t in tasks.items()}
+        yield {label: _advancer(bar, t) for label, t in tasks.items()}

@@ -7,7 +7,7 @@ does. One actor per slot rather than one per node with threads: the trusted side
 grading is Python, so threads of one process share a GIL, and one zygote forks for all
 of them; measured, one process tops out near the work of 6 cores, while separate
 processes scale with the cores (docs/scaling.md). The per-process caches (calibrated
-time limits, EvalPlus oracles) are still filled once per node: see `Grader`.
+time limits, EvalPlus oracles) are still filled once per node: see `GradingActor`.
 
 The driver keeps the queue and the policy. It sends batches of jobs (a Ray call costs
 about 2 ms of CPU; a batch shares it) to actors that have room (one batch running and
@@ -47,13 +47,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ray
-from ray import exceptions as rex
+try:
+    import ray
+    from ray import exceptions as rex
+except ImportError as e:  # the registry says this in one line when `ray` is asked for
+    raise ImportError(f"{e}; pip install 'execeval[ray]'") from e
 
 from execeval.errors import UserError
-from execeval.executor import SandboxFactory, trusted_grade
+from execeval.executor import ExecutorKind, SandboxFactory, trusted_grade
 from execeval.judge import timing  # its per-process calibrations, shared on a node below
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import Limits, with_limits
 from execeval.verdict import Verdict
 
@@ -72,9 +75,9 @@ _LOST = (rex.RayActorError, rex.WorkerCrashedError, rex.NodeDiedError, rex.Objec
 Wire = tuple[str, Problem | None, str, Limits | None]
 
 
-class Grader:
+class GradingActor:
     """One worker slot on some node: its own sandbox, the problems it has been sent, and
-    this process's calibrations and oracles. Runs as a Ray actor (`_GraderActor`).
+    this process's calibrations and oracles. Runs as a Ray actor (`_RemoteGradingActor`).
 
     The per-process caches are filled once per node, not once per actor: an actor grades
     its first job of a problem holding that problem's lock in a folder this run shares on
@@ -95,7 +98,7 @@ class Grader:
     def hello(self) -> dict[str, Any]:
         """Where it runs and what holds its programs; starts the zygote now, so that a
         node that cannot build a sandbox says so before any job goes there."""
-        from execeval import __version__
+        from execeval.version import __version__
         from execeval.judge import JUDGE_VERSION
 
         about: dict[str, Any] = {"node": ray.get_runtime_context().get_node_id(),
@@ -152,7 +155,7 @@ class Grader:
         shutil.rmtree(self.shared, ignore_errors=True)
 
 
-_GraderActor = ray.remote(Grader)
+_RemoteGradingActor = ray.remote(GradingActor)
 
 
 def _check_reachable(address: str | None) -> None:
@@ -329,7 +332,7 @@ class RayExecutor:
     # --- actors --------------------------------------------------------------------------
 
     def _start_slot(self, threads: int) -> None:
-        handle: Any = _GraderActor.options(
+        handle: Any = _RemoteGradingActor.options(
             num_cpus=threads * self._cpus_per_thread, max_concurrency=threads,
             max_restarts=0, max_task_retries=0, scheduling_strategy="SPREAD",
         ).remote(self.limits, self._factory, self._run)
@@ -380,7 +383,7 @@ class RayExecutor:
                     self._dispatch()
 
     def _hello(self, slot: _Slot, f: Future[Any]) -> None:
-        from execeval import __version__
+        from execeval.version import __version__
 
         try:
             about = f.result()
@@ -530,3 +533,11 @@ class RayExecutor:
         self.stats["sent"] += len(batch)
         self.stats["calls"] += 1
         self._watch("grade", slot, self._ticket, slot.handle.grade.remote(wire))
+
+
+def open_ray(address: str | None, limits: Limits, workers: int | None) -> RayExecutor:
+    """`ray` (a local cluster), `ray:auto` (the running one) or `ray:ray://HOST:PORT`."""
+    return RayExecutor(limits, workers, address)
+
+
+KIND = ExecutorKind("ray[:auto|ADDRESS]", open_ray)

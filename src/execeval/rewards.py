@@ -89,7 +89,7 @@ class LocalGrader:
     def _dataset(self, name: str) -> None:
         with self._lock:
             if name not in self.catalog.datasets:
-                from execeval.benchmark import load_dataset
+                from execeval.api import load_dataset
 
                 self.catalog.add(load_dataset(name))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from execeval.errors import UserError, where
 from execeval.jsonl import iter_rows
-from execeval.problems.model import Dataset
+from execeval.dataset import Dataset
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,27 @@ same program is never graded twice and an interrupted run resumes where it stopp
 each sample is recorded as it arrives and each verdict the moment it is known.
 
 The schema is versioned (`PRAGMA user_version`); a file written by an older execeval is
-migrated in place when opened. This module reads and writes plain records only: it
-imports nothing from the sandbox or the judge, and no numpy, so tools that only look at
-runs (the viewer, `execeval samples`) start fast.
+migrated in place when opened to write. A read-only opener (`execeval runs`, `show`,
+`compare`, the viewer) never creates or changes a file: it reads schema 2 on as it is.
+
+A run stays "running" in the file until it finishes, so a killed or interrupted run
+would look running forever. Each run therefore records its owner: the host, pid and
+process start time of the process that began (or resumed) it. A "running" run whose
+owner is on this host and no longer alive reads back as "interrupted"; on another host,
+or begun before schema 3, it reads as stored. The start time (Linux's /proc) keeps a
+reused pid from passing for the owner; no heartbeat is needed, so a slow model that
+writes nothing for an hour is still "running".
+
+This module reads and writes plain records only: it imports nothing from the sandbox or
+the judge, and no numpy, so tools that only look at runs (the viewer, `execeval samples`)
+start fast.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,7 +36,8 @@ from typing import Any
 from execeval.errors import UserError
 from execeval.verdict import Verdict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+READABLE_FROM = 2  # the oldest schema a read-only opener reads as it is
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -41,7 +54,7 @@ CREATE TABLE IF NOT EXISTS generations (
     key TEXT NOT NULL, idx INTEGER NOT NULL, task_id TEXT NOT NULL, record TEXT NOT NULL,
     created REAL NOT NULL, PRIMARY KEY (key, idx));
 """
-# Version 2 (this one): a run's samples say which sample of their task they are, which
+# Version 2: a run's samples say which sample of their task they are, which
 # prompt and stored generation they came from, the program that ran and how it was
 # extracted; prompts are kept; harness errors are kept (shown) but never reused.
 V2 = """
@@ -53,6 +66,11 @@ ALTER TABLE run_samples ADD COLUMN extraction TEXT;
 CREATE TABLE IF NOT EXISTS prompts (key TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS run_samples_task ON run_samples (run_id, task_id);
 """
+# Version 3 (this one): who runs a running run (JSON: host, pid, start), to tell a run
+# still going from one whose process is gone.
+V3 = """
+ALTER TABLE runs ADD COLUMN owner TEXT;
+"""
 
 
 def _statements(script: str) -> list[str]:
@@ -61,12 +79,50 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-def default_path() -> Path:
-    """$EXECEVAL_STORE, else $XDG_DATA_HOME/execeval/runs.sqlite (~/.local/share/...)."""
+def store_path(given: str | Path | None = None) -> Path:
+    """The one place the run store's path is decided: the one given, else
+    $EXECEVAL_STORE, else $XDG_DATA_HOME/execeval/runs.sqlite (~/.local/share/...)."""
+    if given:
+        return Path(given)
     if os.environ.get("EXECEVAL_STORE"):
         return Path(os.environ["EXECEVAL_STORE"])
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
     return Path(data_home) / "execeval" / "runs.sqlite"
+
+
+def _started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc), so that a pid
+    reused by another process is not taken for it; None where /proc cannot say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]  # field 22; the name before ")" may hold spaces
+
+
+def _this_process() -> str:
+    """The owner a run records: this host, pid and start time."""
+    pid = os.getpid()
+    return json.dumps({"host": socket.gethostname(), "pid": pid, "start": _started(pid)})
+
+
+def _status(stored: str, owner: str | None) -> str:
+    """A run's status as it stands: a "running" run whose owner on this host is gone
+    was interrupted; one without an owner, or owned on another host, cannot be told."""
+    if stored != "running" or owner is None:
+        return stored
+    o = json.loads(owner)
+    if o["host"] != socket.gethostname():
+        return stored
+    try:
+        os.kill(o["pid"], 0)
+    except ProcessLookupError:
+        return "interrupted"
+    except PermissionError:
+        pass  # alive, another user's
+    if o["start"] is not None and _started(o["pid"]) != o["start"]:
+        return "interrupted"  # the pid now names another process
+    return stored
 
 
 @dataclass(frozen=True)
@@ -123,10 +179,12 @@ class StoredSample:
 
 def _raw_of(record: dict[str, Any], generation: dict[str, Any] | None) -> str | None:
     if generation is not None:
-        return generation.get("text")
+        text: str | None = generation.get("text")
+        return text
     for name in ("completion", "solution"):
-        if isinstance(record.get(name), str):
-            return record[name]
+        value = record.get(name)
+        if isinstance(value, str):
+            return value
     return None
 
 
@@ -142,8 +200,8 @@ class Store:
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                           isolation_level=None)
                 self.db.execute("PRAGMA busy_timeout=10000")
-                self._check_version(self.db.execute("PRAGMA user_version").fetchone()[0],
-                                    writable=False)
+                self.version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                self._check_version(self.version, writable=False)
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None)
@@ -151,6 +209,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
+            self.version = SCHEMA_VERSION
         except (OSError, sqlite3.Error) as e:
             raise UserError(f"{self.path}: cannot open the run store ({e})") from None
 
@@ -158,9 +217,9 @@ class Store:
         if version > SCHEMA_VERSION:
             raise UserError(f"{self.path}: run store schema {version} is newer than this "
                             f"execeval's ({SCHEMA_VERSION}); upgrade execeval")
-        if version < SCHEMA_VERSION and not writable:
-            raise UserError(f"{self.path}: run store schema {version} needs migrating; open "
-                            "it once with a writing command (e.g. `execeval runs`)")
+        if version < READABLE_FROM and not writable:
+            raise UserError(f"{self.path}: run store schema {version} needs migrating; run "
+                            "one command that writes to it (`execeval evaluate` or `run`)")
 
     def _migrate(self) -> None:
         """Bring the file to SCHEMA_VERSION, one step at a time, each in one transaction."""
@@ -175,6 +234,9 @@ class Store:
                 for statement in _statements(TABLES + V2):
                     self.db.execute(statement)
                 self._number_old_samples()
+            if version < 3:
+                for statement in _statements(V3):
+                    self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _number_old_samples(self) -> None:
@@ -248,17 +310,21 @@ class Store:
     # runs -----------------------------------------------------------------
     def begin_run(self, run_id: str, kind: str, dataset: tuple[str, str, str],
                   config: dict[str, Any]) -> bool:
-        """Record a run (again running); False if it already existed (a resume)."""
-        now = time.time()
+        """Record a run (again running, owned by this process); False if it already existed
+        (a resume)."""
+        now, owner = time.time(), _this_process()
         with self.db:
             self.db.execute("BEGIN")
             exists = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if exists:
-                self.db.execute("UPDATE runs SET status = 'running', updated = ? WHERE run_id = ?",
-                                (now, run_id))
+                self.db.execute("UPDATE runs SET status = 'running', owner = ?, updated = ? "
+                                "WHERE run_id = ?", (owner, now, run_id))
                 return False
-            self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?)",
-                            (run_id, kind, *dataset, json.dumps(config, sort_keys=True), now, now))
+            self.db.execute(
+                "INSERT INTO runs (run_id, kind, dataset, dataset_version, dataset_hash, config, "
+                "status, summary, created, updated, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?)",
+                (run_id, kind, *dataset, json.dumps(config, sort_keys=True), now, now, owner))
         return True
 
     def put_samples(self, run_id: str, rows: Sequence[SampleRow]) -> None:
@@ -276,32 +342,56 @@ class Store:
         self.db.execute("UPDATE runs SET status = 'complete', summary = ?, updated = ? "
                         "WHERE run_id = ?", (json.dumps(summary), time.time(), run_id))
 
+    @property
+    def _owner(self) -> str:
+        """The owner column, or NULL in a schema-2 file read as it is."""
+        return "owner" if self.version >= 3 else "NULL"
+
     def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first, with its status as it stands (`_status`) and how many
+        of its samples are graded."""
         cur = self.db.execute(
-            "SELECT r.run_id, r.kind, r.dataset, r.status, r.created, r.summary, "
+            f"SELECT r.run_id, r.kind, r.dataset, r.status, {self._owner}, r.created, "
+            "r.config, r.summary, "
             "(SELECT COUNT(*) FROM run_samples s WHERE s.run_id = r.run_id), "
             "(SELECT COUNT(*) FROM run_samples s JOIN verdicts v ON v.key = s.verdict_key "
             " WHERE s.run_id = r.run_id) "
             "FROM runs r ORDER BY r.created")
-        return [{"run_id": a, "kind": b, "dataset": c, "status": d, "created": e,
-                 "summary": json.loads(f) if f else None, "n_samples": g, "n_graded": h}
-                for a, b, c, d, e, f, g, h in cur]
+        return [{"run_id": a, "kind": b, "dataset": c, "status": _status(d, owner), "created": e,
+                 "config": json.loads(config), "summary": json.loads(f) if f else None,
+                 "n_samples": g, "n_graded": h}
+                for a, b, c, d, owner, e, config, f, g, h in cur]
 
     def run(self, prefix: str) -> dict[str, Any]:
         rows = self.db.execute(
             "SELECT run_id, kind, dataset, dataset_version, dataset_hash, config, status, "
-            "summary, created, updated FROM runs WHERE substr(run_id, 1, ?) = ?",
-            (len(prefix), prefix)).fetchall()
+            f"summary, created, updated, {self._owner} FROM runs "
+            "WHERE substr(run_id, 1, ?) = ?", (len(prefix), prefix)).fetchall()
         if not rows:
             raise UserError(f"no run {prefix!r} in {self.path}")
         if len(rows) > 1:
             raise UserError(f"run id {prefix!r} is ambiguous ({len(rows)} runs match)")
         names = ("run_id", "kind", "dataset", "dataset_version", "dataset_hash", "config",
                  "status", "summary", "created", "updated")
-        run = dict(zip(names, rows[0], strict=True))
+        run = dict(zip(names, rows[0][:-1], strict=True))
+        run["status"] = _status(run["status"], rows[0][-1])
         run["config"] = json.loads(run["config"])
         run["summary"] = json.loads(run["summary"]) if run["summary"] else None
         return run
+
+    def progress(self, run_id: str) -> tuple[int, int]:
+        """(samples recorded, samples graded) of a run: fewer graded means unfinished."""
+        n, graded = self.db.execute(
+            "SELECT COUNT(*), COUNT(v.key) FROM run_samples s "
+            "LEFT JOIN verdicts v ON v.key = s.verdict_key WHERE s.run_id = ?",
+            (run_id,)).fetchone()
+        return n, graded
+
+    def task_ids(self, run_id: str) -> list[str]:
+        """The tasks a run has samples of, in run order."""
+        return [t for t, in self.db.execute(
+            "SELECT task_id FROM run_samples WHERE run_id = ? GROUP BY task_id "
+            "ORDER BY MIN(idx)", (run_id,))]
 
     def task_counts(self, run_id: str) -> dict[str, tuple[int, int]]:
         """(graded samples, passed) per task of a run, in run order: what pass@k needs."""

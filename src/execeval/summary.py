@@ -11,8 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from execeval import benchmark, metrics, stats
-from execeval.problems.model import Dataset
+from execeval.dataset import Dataset
 from execeval.verdict import Verdict
+
+# Below this many problems an interval or a paired test is not to be trusted: the
+# fewest docs/statistics.md measured calibrated, and zero-width intervals are common.
+FEW_PROBLEMS = 12
 
 
 class RunTally:
@@ -23,7 +27,7 @@ class RunTally:
         self.per_task: dict[str, list[int]] = {}  # task -> [samples, correct]
         self.statuses: Counter[str] = Counter()
         self.in_sandbox = 0
-        b = benchmark.of(dataset) if dataset.benchmark else None
+        b = benchmark.of(dataset)
         self.extra = b.tally() if b and b.tally else None
 
     def add(self, task_id: str, verdict: Verdict) -> None:
@@ -39,6 +43,7 @@ class RunTally:
     def result(self, ks: Sequence[int]) -> dict[str, Any]:
         counts = [(n, c) for n, c in self.per_task.values()]
         n_samples = sum(n for n, _ in counts)
+        fewest = min((n for n, _ in counts), default=0)
         summary: dict[str, Any] = {
             "dataset": self.dataset.name,
             "benchmark": self.dataset.benchmark,
@@ -47,9 +52,11 @@ class RunTally:
             "n_problems": len(counts),
             "n_problems_total": len(self.dataset.problems),
             "n_samples": n_samples,
-            "samples_per_problem": {"min": min((n for n, _ in counts), default=0),
+            "samples_per_problem": {"min": fewest,
                                     "max": max((n for n, _ in counts), default=0)},
             "pass_at_k": {str(k): v for k, v in metrics.mean_pass_at_k(counts, ks).items()},
+            # pass@k needs k samples of every problem: the others are named, never dropped
+            "ks_left_out": sorted(k for k in set(ks) if k > fewest),
             "fraction_correct": sum(c for _, c in counts) / n_samples if n_samples else 0.0,
             # the APPS paper's sign of progress: it drops sharply as models improve
             "syntax_error_rate": self.statuses["syntax_error"] / n_samples if n_samples else 0.0,
@@ -60,6 +67,7 @@ class RunTally:
             summary.update(intervals(counts, ks))
         if self.extra is not None:
             summary.update(self.extra.result(ks))
+        summary["notes"] = notes(summary)
         return summary
 
 
@@ -77,6 +85,34 @@ def intervals(counts: Sequence[tuple[int, int]], ks: Sequence[int],
                    fraction_correct_se=ci["fraction_correct"].se,
                    ci_level=ci["level"], ci_method=ci["method"])
     return out
+
+
+def notes(summary: Mapping[str, Any]) -> list[str]:
+    """Warnings on how far a summary's numbers can be trusted; worked out from the
+    summary itself, so a run stored before they existed gets them too."""
+    out = [left] if (left := left_out_note(summary)) else []
+    m = summary["n_problems"]
+    if 0 < m < FEW_PROBLEMS:
+        out.append(f"only {m} problems: the 95% intervals are unreliable below {FEW_PROBLEMS} "
+                   "problems (docs/statistics.md)")
+    return out
+
+
+def left_out_note(summary: Mapping[str, Any]) -> str | None:
+    """Why the summary has no pass@k for some requested k (the ks above the fewest
+    samples of a problem), so a missing pass@10 is never silent."""
+    left = summary.get("ks_left_out")
+    if not left:
+        return None
+    fewest = summary["samples_per_problem"]["min"]
+    samples = f"{fewest} sample{'' if fewest == 1 else 's'}"
+    why = ("no samples were graded" if not fewest else
+           f"only {samples} per problem" if fewest == summary["samples_per_problem"]["max"]
+           else f"only {samples} on some problems")
+    named = ", ".join(f"pass@{k}" for k in left)
+    if not summary["pass_at_k"]:
+        return f"no pass@k reported: every requested k is left out ({named}): {why}"
+    return f"{named} left out: {why}"
 
 
 def with_ci(value: float, ci: Sequence[float] | None) -> str:
@@ -104,6 +140,6 @@ def rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     if summary.get("graded_in_sandbox"):
         out.append(("graded in the sandbox (fallback)", str(summary["graded_in_sandbox"])))
     name = summary.get("benchmark") or summary.get("dataset")  # runs stored before 0.2
-    if name and name in benchmark.registry():
+    if name and name in benchmark.BENCHMARKS:
         out += benchmark.get(name).display(summary)
     return out

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from execeval.executor import Executor
 from execeval.grading import base_config, evaluate, run_id_of
-from execeval.problems.model import Dataset
+from execeval.dataset import Dataset
 from execeval.samples import Sample
 from execeval.store import Store
 
@@ -29,7 +29,7 @@ def references(dataset: Dataset) -> Iterator[Sample]:
 def validate(dataset: Dataset, executor: Executor, store: Store) -> dict[str, Any]:
     """Grade each problem's reference; report the failures and the sandbox-graded ones."""
     count = sum(1 for _ in references(dataset))
-    config = base_config(executor.limits, [1])
+    config = base_config(executor.limits)
     result = evaluate(dataset, references(dataset), count, store, executor, ks=[1],
                       run_id=run_id_of("validate", dataset, config, []), kind="validate",
                       config=config)
@@ -48,8 +48,7 @@ def validate(dataset: Dataset, executor: Executor, store: Store) -> dict[str, An
     }
 
 
-def print_report(report: dict[str, Any]) -> None:
-    console = Console(highlight=False)
+def print_report(report: dict[str, Any], console: Console) -> None:
     console.print(f"{report['dataset']} ({report['dataset_version']}): {report['n_passed']} of "
                   f"{report['n_with_reference']} reference solutions pass")
     if report["no_reference"]:

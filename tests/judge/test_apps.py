@@ -10,8 +10,9 @@ import pytest
 from execeval.errors import UserError
 from execeval.judge import grade
 from execeval.judge.apps import call_result_matches, stdout_matches
-from execeval.problems import load_dataset
-from execeval.sandbox import Limits, Sandbox, default_sandbox
+from execeval.api import load_dataset
+from execeval.sandbox import Limits, Sandbox
+from execeval.sandbox.warm import default_sandbox
 from execeval.summary import summarize
 
 ROWS = [

@@ -8,7 +8,7 @@ import pytest
 
 from execeval.judge import grade
 from execeval.judge.asserts import plan_asserts
-from execeval.problems import load_dataset
+from execeval.api import load_dataset
 from execeval.sandbox import Sandbox
 
 DATA = Path(__file__).parent.parent / "problems" / "data"

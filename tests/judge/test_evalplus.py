@@ -11,8 +11,8 @@ import pytest
 from execeval.errors import UserError
 from execeval.judge import grade, oracle
 from execeval.judge.evalplus import batches, output_matches
-from execeval.problems import load_dataset
-from execeval.problems.evalplus import typed_inputs
+from execeval.api import load_dataset
+from execeval.benchmarks.evalplus import typed_inputs
 from execeval.sandbox import Sandbox
 from execeval.summary import summarize
 

@@ -14,7 +14,7 @@ from execeval.api import validate
 from execeval.errors import UserError
 from execeval.judge import grade
 from execeval.judge.mathqa import answers_match
-from execeval.problems import load_dataset
+from execeval.api import load_dataset
 from execeval.sandbox import Sandbox
 
 DATA = str(Path(__file__).parent.parent / "problems" / "data" / "mathqa_small.json")

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-from tiny_model import build_tiny_model, with_chat_template  # noqa: E402
+from support.tiny_model import build_tiny_model, with_chat_template  # noqa: E402
 
 from execeval.cli import main  # noqa: E402
 
@@ -47,7 +47,7 @@ def test_tiny_random_model_end_to_end_with_logprobs(
     assert len(records) == 6
     tokenizer = transformers.AutoTokenizer.from_pretrained(tiny)
     model = transformers.AutoModelForCausalLM.from_pretrained(tiny).eval()
-    from execeval.problems import load_dataset
+    from execeval.api import load_dataset
 
     problems = load_dataset("humaneval").problems
     for rec in records:
@@ -105,8 +105,8 @@ def test_a_tokenizer_with_a_chat_template_gets_chat_prompts(
     assert prompt["style"] == "chat" and prompt["stop"] == []  # ... chat: EOS only
     (record,) = [json.loads(r) for (r,) in sqlite3.connect(store).execute(
         "SELECT record FROM generations")]
-    from execeval.problems import load_dataset
-    from execeval.prompts import build_prompt
+    from execeval.api import load_dataset
+    from execeval.benchmark import build_prompt
 
     he = load_dataset("humaneval")
     messages = build_prompt(he, he.problems["HumanEval/0"], "chat").chat_messages()
@@ -131,7 +131,7 @@ def test_beam_search_returns_the_best_beams_as_samples(
     assert len({r["text"] for r in records}) == 3  # three different beams
     tokenizer = transformers.AutoTokenizer.from_pretrained(tiny)
     model = transformers.AutoModelForCausalLM.from_pretrained(tiny).eval()
-    from execeval.problems import load_dataset
+    from execeval.api import load_dataset
 
     prompt = load_dataset("humaneval").problems["HumanEval/0"].prompt
     prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from openai_server import FakeOpenAI
+from support.openai_server import FakeOpenAI
 
 from execeval.cli import main
-from execeval.problems import load_dataset
+from execeval.api import load_dataset
 
 KEY = "sk-test-0123456789-secret"
 DATASET = load_dataset("humaneval")

@@ -22,10 +22,10 @@ pytest.importorskip("vllm")
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from tiny_model import build_tiny_model, with_chat_template  # noqa: E402
+from support.tiny_model import build_tiny_model, with_chat_template  # noqa: E402
 
-from execeval.problems import load_dataset  # noqa: E402
-from execeval.prompts import build_prompt  # noqa: E402
+from execeval.api import load_dataset  # noqa: E402
+from execeval.benchmark import build_prompt  # noqa: E402
 
 HE = load_dataset("humaneval")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import GOOD_A, GOOD_B, Runs, build_runs
+from support.report import GOOD_A, GOOD_B, Runs, build_runs
 
 from execeval.report import write_report
 

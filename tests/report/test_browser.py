@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from report_support import SCRIPT, Runs, large_run, viewer
+from support.report import SCRIPT, Runs, large_run, viewer
 
 from execeval.report import write_report
 from execeval.store import SampleRow, Store
@@ -154,4 +154,64 @@ def test_a_16400_sample_report_is_written_fast_stays_small_and_opens_fast(
     assert "51\N{EN DASH}100 of 100" in dialog.locator(".pager").inner_text()
     dialog.locator(".pager button").first.click()  # previous
     assert dialog.locator(".samples tbody tr").count() == 50
+    assert page.errors == []
+
+
+def two_runs_with_logprobs(path: Path) -> tuple[str, str]:
+    """Two runs of the same problem whose samples carry tokens and log-probabilities: the
+    problem page's sample list then has all its columns (tick, run, sample, status,
+    tokens, mean logprob)."""
+    store = Store(path)
+    ids = ("wide00000001", "wide00000002")
+    for r, run_id in enumerate(ids):
+        store.begin_run(run_id, "run", ("humaneval", "v", "h"), {"ks": [1]})
+        rows, verdicts = [], []
+        for i in range(6):
+            key, gen = f"key{r}-{i}", f"gen{r}-{i}"
+            text = (f"def has_close_elements(numbers, threshold):\n    return {i} > {r}  # "
+                    + "a long line " * 40 + "\n")  # scrolls inside its box, never the page
+            store.put_generations(gen, "HumanEval/0", [(i, {
+                "text": text, "n_tokens": 1000 + i, "logprobs": [-0.123456] * 8,
+                "finish_reason": "stop"})])
+            rows.append(SampleRow(i, "HumanEval/0", i, key, text, "completion",
+                                  {"task_id": "HumanEval/0"}, generation_key=gen))
+            verdicts.append((key, Verdict(i % 2 == 0, "passed" if i % 2 == 0 else "failed",
+                                          "" if i % 2 == 0 else "assert candidate(1) == 2")))
+        store.put_samples(run_id, rows)
+        store.put_verdicts(verdicts)
+        store.finish_run(run_id, {"pass_at_k": {"1": 0.5}})
+    store.close()
+    return ids
+
+
+# the sample list and the detail pane beside it: their edges, and any header cell whose
+# text does not fit its box (the browser cuts it)
+MEASURE = """() => {
+  const table = document.querySelector("#problem-host table.samples");
+  const detail = document.querySelector("#problem-host .detail");
+  const cut = [...table.querySelectorAll("th")].filter((th) => th.scrollWidth > th.clientWidth);
+  return {tableRight: table.getBoundingClientRect().right,
+          listRight: table.parentElement.getBoundingClientRect().right,
+          detailLeft: detail.getBoundingClientRect().left,
+          cut: cut.map((th) => th.textContent),
+          pageWidth: document.documentElement.scrollWidth,
+          viewport: window.innerWidth};
+}"""
+
+
+def test_viewer_problem_page_keeps_the_sample_list_beside_its_detail(
+        page: Any, tmp_path: Path) -> None:
+    """At laptop widths the list's last column (mean logprob) once ran into the detail
+    pane, over its labels ("un id", "ample"); and a long program line widened the page."""
+    a, b = two_runs_with_logprobs(tmp_path / "wide.sqlite")
+    with viewer(tmp_path / "wide.sqlite") as url:
+        for width in (1000, 1200, 1400):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{url}problem/HumanEval/0?run={a}&run={b}")
+            page.wait_for_selector("#problem-host table.samples th:text('mean logprob')")
+            got = page.evaluate(MEASURE)
+            assert got["tableRight"] <= got["listRight"] + 0.5, (width, got)
+            assert got["tableRight"] <= got["detailLeft"], (width, got)
+            assert got["cut"] == [], (width, got)
+            assert got["pageWidth"] <= got["viewport"], (width, got)  # no sideways scroll
     assert page.errors == []

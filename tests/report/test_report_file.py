@@ -11,8 +11,11 @@ import sys
 from html import unescape
 from pathlib import Path
 
-from report_support import GOOD_A, SCRIPT, Runs
+import pytest
+from support.report import GOOD_A, SCRIPT, Runs
 
+import execeval.api
+from execeval.errors import UserError
 from execeval.report import build_report, data, write_report
 from execeval.store import SampleRow, Store
 from execeval.verdict import Verdict
@@ -68,7 +71,8 @@ def test_summary_comparison_and_disagreements(runs: Runs, report_file: Path) -> 
         low, high = s["pass_at_k_ci"]["1"]
         assert f'{100 * s["pass_at_k"]["1"]:.1f}%' in html
         assert f"[{100 * low:.1f}, {100 * high:.1f}]" in html
-    assert 'id="paired"' in html and "A vs B" in html
+    assert 'id="paired"' in html
+    assert "samples completions.jsonl vs samples:chat_answers.jsonl" in html  # the models
     disagree = re.findall(r'<tr data-task="([^"]+)"[^>]*class="disagree"', html)
     assert disagree == ["HumanEval/1", "HumanEval/2"]  # A mostly passes, B fails; and back
     for section in ("Status of the samples", "syntax error", "Generation and extraction",
@@ -148,3 +152,59 @@ def test_unknown_run_is_one_line_and_exit_2(runs: Runs, tmp_path: Path) -> None:
 def test_write_report_says_how_big(runs: Runs, tmp_path: Path) -> None:
     size = write_report(runs.store, [runs.generated], tmp_path / "one.html")
     assert size == (tmp_path / "one.html").stat().st_size
+
+
+def test_given_labels_are_text_and_must_tell_the_runs_apart(runs: Runs) -> None:
+    store = Store(runs.store, read_only=True)
+    try:
+        html = build_report(store, [runs.evaluate, runs.generated],
+                            labels=["<b>old</b> prompt", "new prompt"])
+        assert "&lt;b&gt;old&lt;/b&gt; prompt vs new prompt" in html and "<b>old" not in html
+        for labels, error in ((["same", "same"], "the label 'same' is given twice"),
+                              ([" ", "new"], "a label cannot be empty")):
+            with pytest.raises(UserError, match=error):
+                build_report(store, [runs.evaluate, runs.generated], labels=labels)
+    finally:
+        store.close()
+
+
+TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def _report(args: list[str], out: Path, store: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "execeval.cli", "report", *args, "-o",
+                           str(out), "--store", str(store)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _run_names(html: str) -> dict[str, list[str]]:
+    """How the page names the runs: comparison headings, run cards, the pass@k legend."""
+    curve = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    return {"headings": re.findall(r'<th class="r run-head"[^>]*>([^<]*)</th>', html),
+            "cards": re.findall(r'<span class="run-label">([^<]*)</span>', html)[:5],
+            "legend": [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", curve)
+                       if not re.fullmatch(r"[\d.%]+|pass@k|k \(.*\)", t)]}  # not axes
+
+
+def test_runs_at_five_temperatures_are_named_by_their_temperatures(tmp_path: Path) -> None:
+    """One model at five temperatures once made a legend of five identical model names."""
+    store = tmp_path / "s.sqlite"
+    ids = [execeval.api.run("fake:planted?distinct=0", "humaneval", n=2, temperature=t,
+                            limit=3, store=store).run_id for t in TEMPERATURES]
+    out = tmp_path / "report.html"
+    proc = _report(ids, out, store)
+    assert proc.returncode == 0, proc.stderr
+    names = ["T=0.2", "T=0.4", "T=0.6", "T=0.8", "T=1"]
+    assert _run_names(out.read_text()) == {"headings": names, "cards": names, "legend": names}
+
+    given = [f"run {c}" for c in "abcde"]
+    proc = _report([*ids, *(x for g in given for x in ("--label", g))], out, store)
+    assert proc.returncode == 0, proc.stderr
+    assert _run_names(out.read_text()) == {"headings": given, "cards": given, "legend": given}
+
+    out.unlink()
+    proc = _report([*ids, "--label", "a", "--label", "b"], out, store)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "execeval: error: 2 labels for 5 runs: give one label per run, in the runs' order"]
+    assert not out.exists()

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import httpx
-from report_support import SCRIPT, Runs, viewer
 from starlette.testclient import TestClient
+from support.report import SCRIPT, Runs, viewer
 
-from execeval.report.view import create_app, side_by_side
+from execeval.web.view import create_app, side_by_side
 
 
 def test_with_a_token_every_request_must_carry_it(runs: Runs) -> None:
@@ -53,6 +53,24 @@ def test_loopback_viewer_answers_only_loopback_names(runs: Runs) -> None:
     assert TestClient(app, base_url="http://localhost:8765").get("/").status_code == 200
     assert TestClient(app, base_url="http://[::1]:8765").get("/").status_code == 200
     assert TestClient(app, base_url="http://attacker.example:8765").get("/").status_code == 403
+
+
+def test_refusals_are_pages_of_the_viewer(runs: Runs) -> None:
+    """401 and 403 read like its 404: an HTML page, with the viewer's headers."""
+    guarded = TestClient(create_app(runs.store, "s3cret"), base_url="http://attacker.example")
+    r = guarded.get("/", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert r.headers["content-type"].startswith("text/html")
+    assert "needs its token" in r.text and "frame-ancestors 'none'" in r.headers[
+        "content-security-policy"]
+    # with a token, the token is the check, whatever name the request is addressed to
+    assert guarded.get("/", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    cookie = guarded.get("/?token=s3cret", follow_redirects=False)
+    assert cookie.status_code == 303 and cookie.headers["location"] == "/"
+    assert "samesite=strict" in cookie.headers["set-cookie"].lower()
+    r = TestClient(create_app(runs.store), base_url="http://attacker.example").get("/")
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "answers only to localhost" in r.text
 
 
 def test_pages_only_read_and_escape_model_output(runs: Runs) -> None:

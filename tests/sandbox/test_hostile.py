@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import ADD, grade_many, run, wait_no_descendants
+from support.sandbox import ADD, grade_many, run, wait_no_descendants
 
 from execeval.benchmark import hidden_packages
 from execeval.sandbox import Limits, ProgramFailure

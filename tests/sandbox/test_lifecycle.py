@@ -7,7 +7,7 @@ import signal
 import time
 
 import pytest
-from sandbox_helpers import FAST, run
+from support.sandbox import FAST, run
 
 from execeval.sandbox.warm import ZygoteSandbox
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from sandbox_helpers import FAST, run
+from support.sandbox import FAST, run
 
 from execeval.sandbox import Sandbox, with_limits
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from sandbox_helpers import ADD, grade_many, one_cpu, pin_zygote, start_hogs, stop_hogs
+from support.sandbox import ADD, grade_many, one_cpu, pin_zygote, start_hogs, stop_hogs
 
 from execeval.judge import Verdict
 from execeval.judge.timing import calibrated_limits, needs_recheck
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import Limits
 from execeval.sandbox.warm import ZygoteSandbox
 

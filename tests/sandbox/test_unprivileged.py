@@ -18,7 +18,7 @@ import tempfile
 from typing import Any
 
 import pytest
-from sandbox_helpers import FAST, run, wait_no_descendants
+from support.sandbox import FAST, run, wait_no_descendants
 
 from execeval.benchmark import hidden_packages
 from execeval.sandbox.probe import secret_paths

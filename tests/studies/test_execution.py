@@ -6,11 +6,14 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 from support import real_data
 
-from execeval.benchmark import load_dataset
+from execeval.api import load_dataset
+from execeval.errors import UserError
 from execeval.executor import LocalExecutor
-from execeval.studies.execution import execution
+from execeval.options import RunOptions
+from execeval.studies.execution import ExecutionOptions, execution
 
 
 def planted_answers(path: Path, answers: dict[str, tuple[str, str]], p: float, seed: int) -> Path:
@@ -29,12 +32,18 @@ def test_cruxeval_accuracy_is_recovered(tmp_path: Path, store: Path,
     rows = [json.loads(line) for line in data.read_text().splitlines()]
     answers = planted_answers(tmp_path / "o.jsonl", {r["id"]: (r["output"], "None")
                                                      for r in rows}, 0.35, seed=1)
-    r = execution(f"samples:{answers}", "cruxeval", data=data, prompt_style="chat",
-                  limit=400, store=store, executor=executor)
-    assert r["dataset"] == "cruxeval-o" and r["n_problems"] == 400
-    low, high = r["accuracy_ci"]
+    r = execution(ExecutionOptions(model=f"samples:{answers}"),
+                  RunOptions().with_changes(data=data, prompt_style="chat", limit=400,
+                                            store=store), executor=executor)
+    assert r.dataset == "cruxeval-o" and r.n_problems == 400
+    low, high = r.accuracy_ci
     assert low < 0.35 < high and high - low < 0.1
-    assert r["pass_at_k"]["1"] == r["accuracy"]  # one sample per problem
+    assert r.pass_at_k["1"] == r.accuracy  # one sample per problem
+    assert r.to_json()["study"] == "execution" and list(r.to_json()["pass_at_k"]) == ["1"]
+    for wrong in (ExecutionOptions(model="reference", dataset="mbpp", mode="input"),
+                  ExecutionOptions(model="reference", examples=2)):
+        with pytest.raises(UserError):
+            execution(wrong, executor=executor)
 
 
 def test_mbpp_examples_effect_is_recovered(tmp_path: Path, store: Path,
@@ -46,9 +55,10 @@ def test_mbpp_examples_effect_is_recovered(tmp_path: Path, store: Path,
         ds = load_dataset("mbpp-execution", data, examples=examples)
         truth = {t: (q.reference, "None") for t, q in ds.problems.items()}
         answers = planted_answers(tmp_path / f"m{examples}.jsonl", truth, p, seed=examples)
-        results[examples] = execution(f"samples:{answers}", "mbpp", examples=examples,
-                                      data=data, prompt_style="chat", limit=250, store=store,
-                                      executor=executor)
-        low, high = results[examples]["accuracy_ci"]
+        results[examples] = execution(
+            ExecutionOptions(model=f"samples:{answers}", dataset="mbpp", examples=examples),
+            RunOptions().with_changes(data=data, prompt_style="chat", limit=250, store=store),
+            executor=executor)
+        low, high = results[examples].accuracy_ci
         assert low < p < high
-        assert results[examples]["n_problems"] == 250
+        assert results[examples].n_problems == 250

@@ -13,8 +13,8 @@ import pytest
 from execeval.api import load_dataset
 from execeval.errors import UserError
 from execeval.models.base import Request, Settings
-from execeval.models.fake import FakeModel, parse_planted
 from execeval.prompts import Prompt
+from execeval.simulate.planted import FakeModel, parse_planted
 
 HE = load_dataset("humaneval")
 

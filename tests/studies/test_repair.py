@@ -11,22 +11,25 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from support import real_data
 
 from execeval.api import load_dataset
+from execeval.benchmark import build_prompt
 from execeval.errors import UserError
 from execeval.executor import LocalExecutor
 from execeval.models import load_model
-from execeval.models.fake import uniform
-from execeval.models.planted_repair import HINT, RepairModel, feedback_turns, parse_repair
-from execeval.prompts import build_prompt
+from execeval.options import RunOptions
+from execeval.simulate.planted import uniform
+from execeval.simulate.repair import HINT, RepairModel, feedback_turns, parse_repair
 from execeval.store import Store
 from execeval.studies.repair import (
     FEEDBACK,
     FeedbackFile,
+    RepairOptions,
     Round,
     derived_dataset,
     dialogue_prompt,
@@ -48,29 +51,34 @@ def counts(store: Path) -> tuple[int, int, int]:
         st.close()
 
 
+def run_options(store: Path, limit: int) -> RunOptions:
+    """The turns' runs: the real MBPP file, the first `limit` tasks, the session's store."""
+    return RunOptions().with_changes(data=real_data("mbpp", "mbpp.jsonl"), limit=limit,
+                                     store=store, k=[1])
+
+
 def test_planted_repair_is_recovered(store: Path, executor: LocalExecutor) -> None:
-    data = real_data("mbpp", "mbpp.jsonl")
-    r = repair(SPEC, "mbpp", data=data, limit=LIMIT, turns=TURNS, store=store,
-               executor=executor, k=[1])
+    r = repair(RepairOptions(SPEC, turns=TURNS), run_options(store, LIMIT), executor=executor)
     planted = parse_repair(SPEC.partition(":")[2])
-    shares = [e["solved"] for e in r["turns"]]
-    assert [e["turn"] for e in r["turns"]] == list(range(TURNS + 1))
-    assert shares == sorted(shares) and len(r["runs"]) == TURNS + 1
-    for e in r["turns"]:
-        truth = planted.solved_by(e["turn"])
-        assert e["solved_ci"][0] <= truth <= e["solved_ci"][1], (e, truth)
+    shares = [e.solved for e in r.turns]
+    assert [e.turn for e in r.turns] == list(range(TURNS + 1))
+    assert shares == sorted(shares) and len(r.runs) == TURNS + 1
+    for e in r.turns:
+        truth = planted.solved_by(e.turn)
+        assert e.solved_ci[0] <= truth <= e.solved_ci[1], (e, truth)
     # exactly the planted draws: the first turn whose answer was the reference
-    for task, at in r["solved_at"].items():
+    for task, at in r.solved_at.items():
         first = next((t for t in range(TURNS + 1)
                       if uniform(planted.seed, None, task, t, 0, "correct") < planted.at(t)), None)
         assert at == first, task
-    assert sum(e["solved_now"] for e in r["turns"]) == sum(v is not None
-                                                          for v in r["solved_at"].values())
+    assert sum(e.solved_now for e in r.turns) == sum(v is not None for v in r.solved_at.values())
+    out = r.to_json()
+    assert out["study"] == "repair" and out["turns"][0]["solved_ci"] == list(r.turns[0].solved_ci)
+    assert json.loads(json.dumps(out)) == out
     before = counts(store)
-    again = repair(SPEC, "mbpp", data=data, limit=LIMIT, turns=TURNS, store=store,
-                   executor=executor, k=[1])
-    assert counts(store) == before and again["runs"] == r["runs"]
-    assert again["solved_at"] == r["solved_at"]
+    again = repair(RepairOptions(SPEC, turns=TURNS), run_options(store, LIMIT), executor=executor)
+    assert counts(store) == before and again.runs == r.runs
+    assert again.solved_at == r.solved_at
 
 
 def test_execution_feedback_leaks_no_hidden_test() -> None:
@@ -129,28 +137,26 @@ def test_dialogue_formats() -> None:
 
 
 def test_chat_and_model_feedback(store: Path, executor: LocalExecutor) -> None:
-    data = real_data("mbpp", "mbpp.jsonl")
-    common = dict(data=data, limit=12, turns=2, store=store, executor=executor, k=[1])
-    r = repair("fake:repair?p=0,0,1&chat=1", "mbpp", feedback="model",
-               feedback_model="fake:repair", **common)
-    assert [e["solved"] for e in r["turns"]] == [0.0, 0.0, 1.0]
+    study = RepairOptions("fake:repair?p=0,0,1&chat=1", turns=2, feedback="model",
+                          feedback_model="fake:repair")
+    r = repair(study, run_options(store, 12), executor=executor)
+    assert [e.solved for e in r.turns] == [0.0, 0.0, 1.0]
+    assert r.feedback_model == "fake:repair" and r.feedback_file is None
     st = Store(store)
     try:
-        s = next(st.samples(r["runs"][2]))
+        s = next(st.samples(r.runs[2]))
         messages = st.prompt(s.prompt_key or "")["messages"]  # type: ignore[index]
         assert [m[0] for m in messages[-4:]] == ["assistant", "user", "assistant", "user"]
         assert HINT in messages[-1][1] and messages[-2][1].startswith("```python")
     finally:
         st.close()
     before = counts(store)
-    assert repair("fake:repair?p=0,0,1&chat=1", "mbpp", feedback="model",
-                  feedback_model="fake:repair", **common)["runs"] == r["runs"]
+    assert repair(study, run_options(store, 12), executor=executor).runs == r.runs
     assert counts(store) == before  # the hints too are read back, not asked again
 
 
 def test_human_feedback_is_recorded_and_replayed(store: Path, executor: LocalExecutor,
                                                  tmp_path: Path) -> None:
-    data = real_data("mbpp", "mbpp.jsonl")
     path = tmp_path / "feedback.jsonl"
     asked: list[tuple[str, int]] = []
 
@@ -159,12 +165,12 @@ def test_human_feedback_is_recorded_and_replayed(store: Path, executor: LocalExe
         asked.append((task, turn))
         return None if task == "Mbpp/12" else f"think about {task}"
 
-    options = dict(data=data, limit=4, turns=2, store=store, executor=executor, k=[1],
-                   feedback="human", feedback_file=path)
-    r = repair("fake:repair?p=0,1", "mbpp", ask=person, **options)
+    study = RepairOptions("fake:repair?p=0,1", turns=2, feedback="human", feedback_file=path)
+    run = run_options(store, 4)
+    r = repair(study, run, ask=person, executor=executor)
     assert asked == [("Mbpp/11", 0), ("Mbpp/12", 0), ("Mbpp/13", 0), ("Mbpp/14", 0)]
-    assert r["skipped"] == {"Mbpp/12": 0}
-    assert r["solved_at"] == {"Mbpp/11": 1, "Mbpp/12": None, "Mbpp/13": 1, "Mbpp/14": 1}
+    assert r.skipped == {"Mbpp/12": 0} and r.feedback_file == str(path)
+    assert r.solved_at == {"Mbpp/11": 1, "Mbpp/12": None, "Mbpp/13": 1, "Mbpp/14": 1}
     rows = [json.loads(x) for x in path.read_text().splitlines()]
     assert [x["text"] for x in rows] == ["think about Mbpp/11", None, "think about Mbpp/13",
                                          "think about Mbpp/14"]
@@ -172,14 +178,13 @@ def test_human_feedback_is_recorded_and_replayed(store: Path, executor: LocalExe
     def nobody(task: str, turn: int, shown: str) -> str | None:
         raise AssertionError("asked again")
 
-    assert repair("fake:repair?p=0,1", "mbpp", ask=nobody, **options) == r
+    assert repair(study, run, ask=nobody, executor=executor) == r
     # a hand-written file (task_id, turn, text) stands in for the person
     hand = tmp_path / "hand.jsonl"
     hand.write_text("".join(json.dumps({"task_id": f"Mbpp/{i}", "turn": 0, "text": "hi"}) + "\n"
                             for i in (11, 12, 13, 14)))
-    by_hand = repair("fake:repair?p=0,1", "mbpp", ask=nobody,
-                     **{**options, "feedback_file": hand})
-    assert by_hand["skipped"] == {} and all(v == 1 for v in by_hand["solved_at"].values())
+    by_hand = repair(replace(study, feedback_file=hand), run, ask=nobody, executor=executor)
+    assert by_hand.skipped == {} and all(v == 1 for v in by_hand.solved_at.values())
     assert FeedbackFile(hand).get("Mbpp/11", 0, "any") == (True, "hi")
 
 

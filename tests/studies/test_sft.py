@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import ast
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +14,9 @@ from execeval.executor import LocalExecutor
 from execeval.store import Store
 from execeval.studies.examples import assert_examples
 from execeval.studies.sft import (
-    cmd_sft,
     dedup_key,
+    export_mbpp_train,
+    export_sft,
     in_eval_split,
     mbpp_train_records,
     sft_records,
@@ -34,9 +34,9 @@ def test_contamination_guard() -> None:
 def test_sft_export(planted_run: Callable[..., str], store: Path, tmp_path: Path) -> None:
     run_id = planted_run("fake:planted", n=4, temperature=0.8, limit=10)  # distinct samples
     with pytest.raises(UserError, match="evaluation split"):
-        cmd_sft(argparse.Namespace(runs=[run_id], out=str(tmp_path / "x.jsonl"),
-                                   format="completion", per_problem=None,
-                                   allow_eval_split=False, store=str(store)))
+        export_sft([run_id], tmp_path / "x.jsonl", store=store)
+    with pytest.raises(UserError, match="one or more runs"):
+        export_sft([], tmp_path / "x.jsonl", store=store)
     records, report = sft_records([run_id], store=store, allow_eval_split=True)
     st = Store(store)
     passed = [s for s in st.samples(run_id) if s.passed]
@@ -51,12 +51,13 @@ def test_sft_export(planted_run: Callable[..., str], store: Path, tmp_path: Path
     assert chat[0]["messages"][-1]["role"] == "assistant"
     assert chat[0]["messages"][-1]["content"].startswith("```python\n")
     out = tmp_path / "sft.jsonl"
-    cmd_sft(argparse.Namespace(runs=[run_id], out=str(out), format="completion",
-                               per_problem=1, allow_eval_split=True, store=str(store)))
+    said = export_sft([run_id], out, fmt="completion", per_problem=1, allow_eval_split=True,
+                      store=store)
     assert read_jsonl(out) == records
+    assert said.startswith(f"wrote {len(records)} records for {report['problems']} problems")
 
 
-def test_mbpp_train_pairs(store: Path, executor: LocalExecutor) -> None:
+def test_mbpp_train_pairs(store: Path, executor: LocalExecutor, tmp_path: Path) -> None:
     data = real_data("mbpp", "mbpp.jsonl")
     records, report = mbpp_train_records(data, limit=8, store=store, executor=executor)
     synthesis = [r for r in records if r["kind"] == "synthesis"]
@@ -81,3 +82,8 @@ def test_mbpp_train_pairs(store: Path, executor: LocalExecutor) -> None:
     for r in execution:
         assert ast.literal_eval(r["completion"]) == expected[r["task_id"], r["input"]]
         assert r["prompt"].endswith(f"assert {r['input']} == ")
+    out = tmp_path / "train.jsonl"
+    said = export_mbpp_train(out, data=data, store=store, executor=executor)
+    assert len(read_jsonl(out)) == len(load_dataset("mbpp", data=data, split="train").problems) \
+        + sum(1 for r in read_jsonl(out) if r["kind"] == "execution")
+    assert said.startswith("wrote ") and str(out) in said

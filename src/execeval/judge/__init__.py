@@ -1,15 +1,13 @@
 """The trusted side: graders that decide verdicts from plain data the sandbox hands back.
 
 A grader takes a problem, a program and a sandbox, and returns a `Verdict`. A problem
-names its grader (`Problem.grader`): the name "NAME" is the `GRADER` of the module
-`execeval.judge.NAME`, imported when first needed; "package.module:ATTR" names a grader
-that lives elsewhere (a benchmark of your own). No list to register in.
+names its grader (`Problem.grader`): a name registered under the entry-point group
+`execeval.graders`, loaded when first needed, or "package.module:ATTR" for one that lives
+in a package of its own.
 """
 
 from __future__ import annotations
 
-import importlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +16,8 @@ from types import CodeType
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.problems.model import Problem
+from execeval.registry import Registry, load_reference
+from execeval.dataset import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 from execeval.verdict import Verdict
 
@@ -39,28 +38,24 @@ class Grader:
     self_timed: bool = False
 
 
-_lock = threading.Lock()
+GRADERS: Registry[Grader] = Registry("execeval.graders", "grader", Grader)
 
 
 @cache
-def _resolve(name: str) -> Grader:
-    module, _, attr = name.partition(":") if ":" in name else (f"execeval.judge.{name}", "",
-                                                               "GRADER")
+def grader_of(name: str) -> Grader:
+    """The grader a problem names: a registered name, or "package.module:ATTR" for one
+    that lives in a package of its own; a name that resolves to nothing is one line."""
+    if not name or not all(c.isalnum() or c in "_.:-" for c in name):
+        raise UserError(f"unknown grader {name!r}")
+    if ":" not in name:
+        return GRADERS.get(name)
     try:
-        with _lock:  # graders are resolved from worker threads
-            found = getattr(importlib.import_module(module), attr or "GRADER")
-    except (ImportError, AttributeError) as e:
+        found = load_reference(name)
+    except (ImportError, AttributeError, ValueError) as e:
         raise UserError(f"unknown grader {name!r} ({e})") from None
     if not isinstance(found, Grader):
         raise UserError(f"grader {name!r} is not an execeval.judge.Grader")
     return found
-
-
-def grader_of(name: str) -> Grader:
-    """The grader a problem names; a name that resolves to nothing is a one-line error."""
-    if not name or not all(c.isalnum() or c in "_.:" for c in name):
-        raise UserError(f"unknown grader {name!r}")
-    return _resolve(name)
 
 
 @lru_cache(maxsize=8192)

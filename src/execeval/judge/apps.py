@@ -18,7 +18,7 @@ import numpy as np
 
 from execeval.judge import Grader, Verdict
 from execeval.judge.session import Case, grade_cases
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import Execution, Sandbox
 
 # APPS's harness puts these imports before every program; programs written for APPS
@@ -125,7 +125,7 @@ def call_result_matches(output: Any, expected: Any) -> bool:
         if isinstance(expected, list) and expected and output == expected[0]:
             return True
         if isinstance(output, list) and output and isinstance(output[0], tuple):
-            return [list(x) for x in output] == expected[0]
+            return bool([list(x) for x in output] == expected[0])
     except (TypeError, IndexError, KeyError):
         return False
     return False

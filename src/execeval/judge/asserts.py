@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
 BUILTIN_NAMES = frozenset(dir(builtins))

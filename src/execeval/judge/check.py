@@ -14,7 +14,7 @@ from types import CodeType
 from typing import Any
 
 from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
 
@@ -43,7 +43,7 @@ def failing_line(error: BaseException, problem: Problem) -> str:
     """The test line that failed, as `detail` for a wrong answer."""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename == "<test>" and frame.lineno:
-            lines = problem.tests.splitlines()
+            lines: list[str] = problem.tests.splitlines()  # the check grader's tests: code
             if 0 < frame.lineno <= len(lines):
                 return lines[frame.lineno - 1].strip()
     return ""

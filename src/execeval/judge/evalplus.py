@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from execeval.judge.oracle import (
     expected_outputs,
 )
 from execeval.judge.session import Session
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import Execution, Limits, ProgramFailure, Sandbox, codec
 
 BATCH_INPUTS = 128       # inputs per request to the sandbox
@@ -73,6 +73,11 @@ def _digit_distance(a: int, b: int) -> int:
     return sum(abs(int(x) - int(y)) for x, y in zip(sa.zfill(width), sb.zfill(width), strict=True))
 
 
+def _calling(fn: str, args: tuple[Any, ...]) -> Callable[[Execution], Any]:
+    """A session request: `fn(*args)` in the candidate's process."""
+    return lambda ex: ex.call(fn, args)
+
+
 def is_floats(x: Any) -> bool:
     """A float, or a non-empty list/tuple of floats: compared with a tolerance."""
     if isinstance(x, float):
@@ -86,7 +91,8 @@ def output_matches(out: Any, exp: Any, args: list[Any], atol: float, flavour: st
     try:
         exact = out == exp
         if flavour == "humaneval" and entry_point == "find_zero":
-            return bool(abs(_poly(*args, out)) <= atol)
+            (xs,) = args  # find_zero's one argument: the polynomial's coefficients
+            return bool(abs(_poly(xs, out)) <= atol)
         if flavour == "mbpp":
             if entry_point == "are_equivalent":
                 exact = True
@@ -175,13 +181,12 @@ def check_inputs(session: Session, problem: Problem, inputs: list[Any], expected
         budget = max(limits.timeout, limits.time_factor * sum(ref_times[i] for i in span))
         if isinstance(expected[span[0]], Digest):  # a huge output: compared by digest
             args = inputs[span[0]]
-            got = session.run(lambda ex, a=args: ex.call(DIGEST_FN, (entry_point, a)), budget)
+            got = session.run(_calling(DIGEST_FN, (entry_point, args)), budget)
             if got != expected[span[0]].sha256:
                 return False, f"input {span[0]}: a wrong (large) output"
             continue
         batch = [inputs[i] for i in span]
-        outs = session.run(lambda ex, b=batch: ex.call(MAP_FN, (entry_point, b, not_none)),
-                           budget)
+        outs = session.run(_calling(MAP_FN, (entry_point, batch, not_none)), budget)
         if not isinstance(outs, list) or len(outs) != len(span):
             raise ProgramFailure("error", "the program answered a batch with the wrong shape")
         for i, out in zip(span, outs, strict=True):
@@ -224,9 +229,6 @@ def grade_evalplus(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
         session.close()
     extra["plus_passed"] = True
     return Verdict(True, "passed", extra=extra)
-
-
-GRADER = Grader("evalplus", grade_evalplus, self_timed=True)
 
 
 GRADER = Grader("evalplus", grade_evalplus, self_timed=True)

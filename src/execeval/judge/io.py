@@ -15,7 +15,7 @@ from typing import Any
 
 from execeval.judge import Grader, Verdict
 from execeval.judge.session import Case, grade_cases
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import Execution, Sandbox
 
 

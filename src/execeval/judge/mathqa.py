@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from execeval.judge import Grader, Verdict, failure_verdict
-from execeval.problems.model import Problem
+from execeval.dataset import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 
 REL_TOL = 1e-4  # the gold answers are floats computed by the reference program

@@ -5,86 +5,67 @@
     hf:PATH_OR_ID                 transformers, local          ([hf] extra)
     vllm:PATH_OR_ID               vLLM's offline engine         ([vllm] extra)
     samples:FILE                  replay a samples file
-    fake:planted[?KEY=VALUE&...]  a planted model whose truth is known (docs/studies.md)
     reference                     the problems' canonical solutions
+
+A spec's `KIND` names a `ModelKind` registered under the entry-point group
+`execeval.models` (the planted models of execeval.simulate, `fake:...`, register there
+too); adding a backend is one module plus one entry point.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from execeval.dataset import Dataset
 from execeval.errors import UserError
-from execeval.models.base import Generation, Model, Request, Settings
-from execeval.problems.model import Dataset
+from execeval.models.base import (
+    BackendOptions,
+    Generation,
+    Model,
+    ModelKind,
+    ModelSpec,
+    Request,
+    Settings,
+)
+from execeval.registry import Registry
 
-__all__ = ["Backend", "Generation", "Model", "Request", "Settings", "Spec", "load_model",
-           "parse_spec"]
+__all__ = ["MODELS", "BackendOptions", "Generation", "Model", "ModelKind", "ModelSpec",
+           "Request", "Settings", "kind_of", "load_model", "parse_spec"]
 
-KINDS = ("openai", "openai-chat", "hf", "vllm", "samples", "reference", "fake")
+MODELS: Registry[ModelKind] = Registry("execeval.models", "model backend", ModelKind)
 URL = re.compile(r"^(?P<name>.+?)@(?P<url>https?://\S+)$")
 
 
-@dataclass(frozen=True)
-class Spec:
-    kind: str
-    name: str = ""
-    base_url: str | None = None
+def _usage() -> str:
+    return ", ".join(kind.usage for _, kind in MODELS)
 
 
-@dataclass(frozen=True)
-class Backend:
-    """Options for the backends that use them (the rest ignore them)."""
-
-    concurrency: int = 8      # openai: requests in flight
-    timeout: float = 120.0    # openai: seconds per request
-    retries: int = 6          # openai: retries per request (429, 5xx, timeouts)
-    batch_size: int | None = None  # hf, vllm: sequences per batch (default 16, 256)
-    seed: int | None = None   # vllm: the engine's seed
-
-
-def parse_spec(spec: str) -> Spec:
-    if spec == "reference":
-        return Spec("reference")
+def parse_spec(spec: str) -> ModelSpec:
     kind, sep, rest = spec.partition(":")
-    if not sep or kind not in KINDS or kind == "reference" or not rest:
-        raise UserError(f"bad model spec {spec!r} (expected one of openai:MODEL[@URL], "
-                        "openai-chat:MODEL[@URL], hf:PATH, vllm:PATH, samples:FILE, "
-                        "fake:planted[?KEY=VALUE&...], reference)")
-    if kind.startswith("openai"):
+    if kind not in MODELS:
+        raise UserError(f"bad model spec {spec!r} (expected one of {_usage()})")
+    backend = MODELS.get(kind)
+    if backend.bare:
+        if sep:
+            raise UserError(f"bad model spec {spec!r}: {kind} takes no name")
+        return ModelSpec(kind)
+    if not sep or not rest:
+        raise UserError(f"bad model spec {spec!r} (expected {backend.usage})")
+    if backend.url:
         m = URL.match(rest)
         if m:
-            return Spec(kind, m["name"], m["url"])
+            return ModelSpec(kind, m["name"], m["url"])
         if "@" in rest:
             raise UserError(f"bad model spec {spec!r}: the part after @ must be an http(s) URL")
-    return Spec(kind, rest)
+    return ModelSpec(kind, rest)
 
 
-def load_model(spec: str, dataset: Dataset, backend: Backend | None = None) -> Model:
-    """Heavy backends are imported here, only when asked for."""
-    s = parse_spec(spec)
-    b = backend or Backend()
-    if s.kind == "reference":
-        from execeval.models.reference import ReferenceModel
+def kind_of(spec: str) -> ModelKind:
+    """The backend a spec names (nothing is loaded)."""
+    return MODELS.get(parse_spec(spec).kind)
 
-        return ReferenceModel(dataset)
-    if s.kind == "samples":
-        from execeval.models.replay import ReplayModel
 
-        return ReplayModel(s.name, dataset)
-    if s.kind == "fake":
-        from execeval.models.fake import FakeModel
-
-        return FakeModel(s.name, dataset)
-    if s.kind in ("openai", "openai-chat"):
-        from execeval.models.openai_api import OpenAIModel
-
-        return OpenAIModel(s.name, s.base_url, s.kind == "openai-chat",
-                           concurrency=b.concurrency, timeout=b.timeout, retries=b.retries)
-    if s.kind == "hf":
-        from execeval.models.hf import HFModel
-
-        return HFModel(s.name, batch_size=b.batch_size)
-    from execeval.models.vllm_offline import VLLMModel
-
-    return VLLMModel(s.name, batch_size=b.batch_size, seed=b.seed)
+def load_model(spec: str, dataset: Dataset, options: BackendOptions | None = None) -> Model:
+    """Open the backend a spec names; heavy libraries are imported only now."""
+    parsed = parse_spec(spec)
+    return MODELS.get(parsed.kind).load(parsed, dataset, options or BackendOptions())

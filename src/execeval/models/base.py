@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
+from execeval.dataset import Dataset
 from execeval.prompts import Prompt
 
 
@@ -109,6 +110,39 @@ class Model(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Options for the backends that use them (the rest ignore them)."""
+
+    concurrency: int = 8      # openai: requests in flight
+    timeout: float = 120.0    # openai: seconds per request
+    retries: int = 6          # openai: retries per request (429, 5xx, timeouts)
+    batch_size: int | None = None  # hf, vllm: sequences per batch (default 16, 256)
+    seed: int | None = None   # vllm: the engine's seed
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed `KIND:NAME[@URL]` (or a bare `KIND`)."""
+
+    kind: str
+    name: str = ""
+    base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A backend as the registry knows it (entry-point group `execeval.models`, the
+    name being the spec's `KIND`): how its spec is spelled, how to open it, and what it
+    can do. `load` imports the backend's heavy libraries, never the module defining it."""
+
+    usage: str                                                 # e.g. "hf:PATH", for messages
+    load: Callable[[ModelSpec, Dataset, BackendOptions], Model]
+    beams: bool = False    # can do beam search (--beams)
+    url: bool = False      # takes NAME@URL
+    bare: bool = False     # spelled without a name ("reference")
 
 
 def batches(requests: Iterable[Request], batch_size: int) -> Iterator[list[Request]]:

@@ -15,7 +15,17 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.models.base import Generation, Request, Settings, batches, file_fingerprint
+from execeval.dataset import Dataset
+from execeval.models.base import (
+    BackendOptions,
+    Generation,
+    ModelKind,
+    ModelSpec,
+    Request,
+    Settings,
+    batches,
+    file_fingerprint,
+)
 
 
 class HFModel:
@@ -30,6 +40,11 @@ class HFModel:
         self.spec = f"hf:{path}"
         self.path = path
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        # Any: the Auto classes pick the concrete class from the checkpoint at run time, and
+        # transformers' annotations (unions without overloads for decode and chat templates,
+        # wrapped methods such as `to`) do not describe what this backend calls
+        self.tokenizer: Any
+        self.model: Any
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype="auto")
@@ -160,3 +175,10 @@ class HFModel:
 
     def close(self) -> None:
         pass
+
+
+def load(spec: ModelSpec, dataset: Dataset, options: BackendOptions) -> HFModel:
+    return HFModel(spec.name, batch_size=options.batch_size)
+
+
+KIND = ModelKind("hf:PATH", load, beams=True)

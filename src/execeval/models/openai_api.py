@@ -9,13 +9,24 @@ again for the rest when a server returns fewer choices than asked.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from execeval.config import api_key, redact
 from execeval.errors import UserError
-from execeval.models.base import Generation, Request, Settings
+from execeval.dataset import Dataset
+from execeval.models.base import (
+    BackendOptions,
+    Generation,
+    ModelKind,
+    ModelSpec,
+    Request,
+    Settings,
+)
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 MAX_SERVER_STOPS = 4  # the OpenAI API's limit; extraction applies every stop anyway
 
@@ -134,12 +145,16 @@ class OpenAIModel:
         return gens
 
     def _create(self, r: Request, args: dict[str, Any], logprobs: bool) -> Any:
+        kwargs = dict(args)
         if self.chat:
-            extra = {"logprobs": True} if logprobs else {}
-            return self.client.chat.completions.create(
-                messages=r.prompt.chat_messages(), **args, **extra)  # type: ignore[arg-type]
-        extra = {"logprobs": 0} if logprobs else {}
-        return self.client.completions.create(prompt=r.prompt.text, **args, **extra)
+            if logprobs:
+                kwargs["logprobs"] = True
+            # roles are "system", "user" and "assistant" by construction (execeval.prompts)
+            messages = cast("list[ChatCompletionMessageParam]", r.prompt.chat_messages())
+            return self.client.chat.completions.create(messages=messages, **kwargs)
+        if logprobs:
+            kwargs["logprobs"] = 0
+        return self.client.completions.create(prompt=r.prompt.text, **kwargs)
 
     def _choice(self, c: Any) -> tuple[str, list[float] | None]:
         lp = getattr(c, "logprobs", None)
@@ -152,3 +167,15 @@ class OpenAIModel:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _loader(chat: bool) -> Callable[[ModelSpec, Dataset, BackendOptions], OpenAIModel]:
+    def load(spec: ModelSpec, dataset: Dataset, options: BackendOptions) -> OpenAIModel:
+        return OpenAIModel(spec.name, spec.base_url, chat, concurrency=options.concurrency,
+                           timeout=options.timeout, retries=options.retries)
+
+    return load
+
+
+COMPLETIONS = ModelKind("openai:MODEL[@URL]", _loader(False), url=True)
+CHAT = ModelKind("openai-chat:MODEL[@URL]", _loader(True), url=True)

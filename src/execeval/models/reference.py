@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from execeval.models.base import Generation, Request, Settings
-from execeval.problems.model import Dataset
+from execeval.dataset import Dataset
+from execeval.errors import UserError
+from execeval.models.base import (
+    BackendOptions,
+    Generation,
+    ModelKind,
+    ModelSpec,
+    Request,
+    Settings,
+)
 
 
 class ReferenceModel:
@@ -15,6 +23,16 @@ class ReferenceModel:
 
     def __init__(self, dataset: Dataset):
         self.dataset = dataset
+
+    def check(self, task_ids: Iterable[str], n: int) -> None:
+        """Refused before generating: a problem without a reference would be graded as a
+        failure, and pass@1 would read 0.0 on a dataset that ships no solutions."""
+        ids = list(task_ids)
+        missing = sum(1 for t in ids if not self.dataset.problems[t].reference)
+        if missing:
+            raise UserError(f"--model reference: {missing} of the {len(ids)} selected problems "
+                            f"have no reference solution in {self.dataset.name} (`execeval "
+                            f"validate {self.dataset.name}` lists them)")
 
     def fingerprint(self) -> str:
         return "reference"
@@ -27,3 +45,10 @@ class ReferenceModel:
 
     def close(self) -> None:
         pass
+
+
+def load(spec: ModelSpec, dataset: Dataset, options: BackendOptions) -> ReferenceModel:
+    return ReferenceModel(dataset)
+
+
+KIND = ModelKind("reference", load, bare=True)

@@ -14,8 +14,15 @@ from pathlib import Path
 
 from execeval.errors import UserError, where
 from execeval.jsonl import read_rows
-from execeval.models.base import Generation, Request, Settings
-from execeval.problems.model import Dataset
+from execeval.models.base import (
+    BackendOptions,
+    Generation,
+    ModelKind,
+    ModelSpec,
+    Request,
+    Settings,
+)
+from execeval.dataset import Dataset
 from execeval.samples import task_of
 
 
@@ -64,3 +71,10 @@ class ReplayModel:
 
     def close(self) -> None:
         pass
+
+
+def load(spec: ModelSpec, dataset: Dataset, options: BackendOptions) -> ReplayModel:
+    return ReplayModel(spec.name, dataset)
+
+
+KIND = ModelKind("samples:FILE", load)

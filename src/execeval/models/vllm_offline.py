@@ -14,7 +14,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.models.base import Generation, Request, Settings, batches, file_fingerprint
+from execeval.dataset import Dataset
+from execeval.models.base import (
+    BackendOptions,
+    Generation,
+    ModelKind,
+    ModelSpec,
+    Request,
+    Settings,
+    batches,
+    file_fingerprint,
+)
 
 GREEDY_EPS = 1e-5  # vLLM's _SAMPLING_EPS: a lower temperature is greedy decoding
 
@@ -138,3 +148,10 @@ class VLLMModel:
         shutdown = getattr(core, "shutdown", None)
         if callable(shutdown):
             shutdown()
+
+
+def load(spec: ModelSpec, dataset: Dataset, options: BackendOptions) -> VLLMModel:
+    return VLLMModel(spec.name, batch_size=options.batch_size, seed=options.seed)
+
+
+KIND = ModelKind("vllm:PATH", load, beams=True)

@@ -2,7 +2,7 @@
 
 Completion style is what the papers did: HumanEval's prompt as is (Chen et al. 2021),
 MBPP's paper format (execeval.prompts.mbpp). Each benchmark chooses its builder
-(`Benchmark.prompt`); `standard` serves those that need nothing special. Chat style wraps the same
+(`Benchmark.prompt`); `execeval.benchmark.standard_prompt` serves those that need nothing special. Chat style wraps the same
 material in the documented template of execeval.prompts.chat. The template name and
 version go into every stored generation's address.
 """
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
+from execeval.dataset import Dataset, Problem
 
 STYLES = ("completion", "chat")
 
@@ -54,32 +53,3 @@ def shot_examples(dataset: Dataset, problem: Problem, shots: int) -> list[Proble
         raise UserError("--shots must be 0 or more")
     others = [p for p in dataset.problems.values() if p.task_id != problem.task_id]
     return others[:shots]
-
-
-def standard(dataset: Dataset, problem: Problem, style: str, shots: int | None) -> Prompt:
-    """The prompt of a benchmark that defines none of its own: the problem's prompt as is
-    (completion), or wrapped in the chat template."""
-    from execeval.prompts import chat, completion
-
-    if style == "chat":
-        return chat.build(dataset, problem, shots)
-    return completion.build(dataset, problem, shots)
-
-
-def build_prompt(dataset: Dataset, problem: Problem, style: str,
-                 shots: int | None = None) -> Prompt:
-    """The benchmark's prompt for one problem; `shots=None` is the benchmark's standard
-    (MBPP's paper prompt has 3, others none)."""
-    from execeval import benchmark
-
-    if style not in STYLES:
-        raise UserError(f"unknown prompt style {style!r} (known: {', '.join(STYLES)})")
-    if shots is not None and shots < 0:
-        raise UserError("--shots must be 0 or more")
-    b = benchmark.of(dataset) if dataset.benchmark else None
-    return (b.prompt if b else standard)(dataset, problem, style, shots)
-
-
-def build_prompts(dataset: Dataset, task_ids: Sequence[str], style: str,
-                  shots: int | None = None) -> dict[str, Prompt]:
-    return {t: build_prompt(dataset, dataset.problems[t], style, shots) for t in task_ids}

@@ -9,7 +9,7 @@ are reference programs (for MBPP, the paper's three).
 
 from __future__ import annotations
 
-from execeval.problems.model import Dataset, Problem
+from execeval.dataset import Dataset, Problem
 from execeval.prompts import Prompt, shot_examples
 
 TEMPLATE = "chat-v1"

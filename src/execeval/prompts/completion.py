@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from execeval.problems.model import Dataset, Problem
+from execeval.dataset import Dataset, Problem
 from execeval.prompts import HUMANEVAL_STOP, Prompt, shot_examples
 
 TEMPLATE = "completion-v1"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
+from execeval.dataset import Dataset, Problem
 from execeval.prompts import Prompt, chat
 
 BEGIN, DONE = "[BEGIN]", "[DONE]"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -145,7 +146,7 @@ class RunData(RunInfo):
     """Everything the pages show of one run except the samples' texts."""
 
     problems: dict[str, ProblemStats] = field(default_factory=dict)
-    label: str = ""                  # "A", "B", ... when several runs share a page
+    label: str = ""                  # its name when several runs share a page (`load_runs`)
 
     @cached_property
     def curve(self) -> list[CurvePoint]:
@@ -287,19 +288,95 @@ def list_runs(store: Store) -> list[RunInfo]:
     return out
 
 
-def load_runs(store: Store, prefixes: Sequence[str]) -> list[RunData]:
-    """Several runs for one page, labelled A, B, ... when there is more than one."""
+def load_runs(store: Store, prefixes: Sequence[str],
+              labels: Sequence[str] | None = None) -> list[RunData]:
+    """Several runs for one page, each labelled: by `labels` (one per run, in order), or,
+    when there is more than one run, by what differs between them (`default_labels`)."""
+    if labels is not None:
+        if len(labels) != len(prefixes):
+            raise UserError(f"{len(labels)} label{'s' if len(labels) != 1 else ''} for "
+                            f"{len(prefixes)} run{'s' if len(prefixes) != 1 else ''}: "
+                            "give one label per run, in the runs' order")
+        if not all(label.strip() for label in labels):
+            raise UserError("a label cannot be empty")
+        twice = [label for label, n in Counter(labels).items() if n > 1]
+        if twice:
+            raise UserError(f"the label {twice[0]!r} is given twice: labels tell the runs apart")
     runs = [load_run(store, p) for p in prefixes]
     if len({r.run_id for r in runs}) < len(runs):
         raise UserError("the same run is named twice")
-    if len(runs) > 1:
-        for i, r in enumerate(runs):
-            r.label = _label(i)
+    if labels is None:
+        labels = default_labels(runs) if len(runs) > 1 else [""] * len(runs)
+    for r, label in zip(runs, labels, strict=True):
+        r.label = label
     return runs
 
 
-def _label(i: int) -> str:
-    return chr(ord("A") + i) if i < 26 else f"R{i + 1}"
+# the sampling settings a default label may name, and how it writes their names
+SETTING_NAMES = {"temperature": "T", "n": "n", "top_p": "top_p", "max_tokens": "max_tokens",
+                 "seed": "seed", "beams": "beams"}
+
+
+def _text(value: Any) -> str:
+    """A config value as a label writes it: 0.2 not 0.2000, `none` for null."""
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ",".join(_text(v) for v in value)
+    return str(value)
+
+
+def _facts(r: RunInfo) -> dict[str, str]:
+    """What of a run's settings can tell it apart, each as a label would write it. A run
+    that generated nothing (`evaluate`) has no sampling or prompt facts: their absence
+    says nothing about how it differs from a run that generated."""
+    c = r.config
+    facts: dict[str, str] = {}
+    if "settings" in c:
+        s = c["settings"] or {}
+        facts.update({k: f"{name}={_text(s.get(k))}" for k, name in SETTING_NAMES.items()})
+        facts["prompt_style"] = f"prompt={_text(c.get('prompt_style'))}"
+        facts["shots"] = f"shots={_text(c.get('shots'))}"
+        facts["template"] = f"template={_text(c.get('template'))}"
+    facts["dataset"] = r.dataset
+    facts["dataset_version"] = r.dataset_version
+    facts.update({f"limits.{k}": f"{k}={_text(v)}" for k, v in (c.get("limits") or {}).items()})
+    return facts
+
+
+def _model_names(runs: Sequence[RunInfo]) -> list[str]:
+    """The runs' model names, without the backend when they all share one (`gpt-4o`,
+    `llama` rather than `openai:gpt-4o`, `openai:llama`)."""
+    names = [r.name for r in runs]
+    backends = {n.partition(":")[0] if ":" in n else None for n in names}
+    if len(backends) == 1 and None not in backends:
+        return [n.partition(":")[2] for n in names]
+    return names
+
+
+def default_labels(runs: Sequence[RunInfo]) -> list[str]:
+    """Labels that tell runs apart by what differs between them, for legends and headings:
+    five runs of one model at five temperatures read `T=0.2` … `T=1`, not five times the
+    model. A label holds the model when the models differ, then each setting whose value
+    differs between the runs that have it (sampling settings, prompt style, shots,
+    template, dataset, limits), e.g. `gpt-4o n=10` and `llama n=1`. A run that differs
+    in nothing is named by its id; runs that differ only in what no label shows keep
+    their ids beside the label (`T=0.2 (6fb40ee55421)`). Pure: the viewer can use it on
+    `list_runs`' records as well."""
+    facts = [_facts(r) for r in runs]
+    keys = dict.fromkeys(k for f in facts for k in f)
+    differing = [k for k in keys if len({f[k] for f in facts if k in f}) > 1]
+    models = _model_names(runs) if len({r.model for r in runs}) > 1 else None
+    labels = []
+    for i, (r, f) in enumerate(zip(runs, facts, strict=True)):
+        parts = [models[i]] if models else []
+        parts += [f[k] for k in differing if k in f]
+        labels.append(" ".join(parts) or r.run_id)
+    seen = Counter(labels)
+    return [f"{label} ({r.run_id})" if seen[label] > 1 else label
+            for r, label in zip(runs, labels, strict=True)]
 
 
 def problem_table(runs: Sequence[RunData]) -> list[ProblemRow]:

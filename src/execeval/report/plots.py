@@ -34,7 +34,8 @@ def colour(i: int) -> str:
 
 
 def legend_name(r: RunData) -> str:
-    return f"{r.label}: {r.name}" if r.label else r.name
+    """A run's label where it has one: five runs of one model would all read its name."""
+    return r.label or r.name
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -111,7 +112,7 @@ def status_plot(runs: Sequence[RunData]) -> Markup | None:
     with _lock:
         fig = _figure(4.2, 1.1 + 0.4 * len(runs))
         ax = fig.add_subplot()
-        names = [r.label or "" for r in runs]
+        names = [legend_name(r) for r in runs]  # distinct: load_runs sees to it
         used = [s for s in STATUS_ORDER
                 if any(dict(r.status_counts).get(s) for r in runs)]
         left = [0.0] * len(runs)

@@ -231,11 +231,3 @@ class _WithLimits:
 
 def with_limits(sandbox: Sandbox, limits: Limits) -> Sandbox:
     return sandbox if limits == sandbox.limits else _WithLimits(sandbox, limits)
-
-
-def default_sandbox(limits: Limits, hidden: tuple[str, ...] = ()) -> Sandbox:
-    """The zygote sandbox: warm, contained by whatever the kernel allows (docs/sandbox.md).
-    `hidden`: installed packages to leave out of its root (execeval.benchmark names them)."""
-    from execeval.sandbox.warm import ZygoteSandbox
-
-    return ZygoteSandbox(limits, hidden=hidden)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from typing import Any
 
 HEADER = struct.Struct(">I")
@@ -41,9 +42,11 @@ def to_plain(x: Any) -> Any:
         return {"c": [x.real, x.imag]}
     if t.__module__ == "numpy" and getattr(x, "shape", None) == ():
         return to_plain(x.item())  # numpy scalars compare like Python numbers
-    for base, conv in ((bool, bool), (int, int.__index__), (float, float.__float__),
-                       (str, str.__str__), (list, list), (tuple, tuple), (dict, dict),
-                       (set, set), (frozenset, frozenset), (bytes, bytes)):
+    reductions: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+        (bool, bool), (int, int.__index__), (float, float.__float__), (str, str.__str__),
+        (list, list), (tuple, tuple), (dict, dict), (set, set), (frozenset, frozenset),
+        (bytes, bytes))
+    for base, conv in reductions:
         if isinstance(x, base):
             return to_plain(conv(x))
     raise Unserializable(f"{t.__module__}.{t.__qualname__} is not plain data")

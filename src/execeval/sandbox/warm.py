@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from execeval.sandbox import Execution, Limits, jail
+from execeval.sandbox import Execution, Limits, Sandbox, jail
 from execeval.sandbox.zygote import STATUS
 
 READY_TIMEOUT = 60.0
@@ -214,3 +214,9 @@ def child_limits(limits: Limits) -> jail.ChildLimits:
                             max_open_files=limits.max_open_files, max_file_mb=limits.max_file_mb,
                             max_processes=limits.max_processes,
                             max_scratch_mb=limits.max_scratch_mb)
+
+
+def default_sandbox(limits: Limits, hidden: tuple[str, ...] = ()) -> Sandbox:
+    """The zygote sandbox: warm, contained by whatever the kernel allows (docs/sandbox.md).
+    `hidden`: installed packages to leave out of its root (execeval.benchmark names them)."""
+    return ZygoteSandbox(limits, hidden=hidden)

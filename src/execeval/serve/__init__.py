@@ -10,34 +10,47 @@ the run store. docs/serve.md has every endpoint with examples.
 
 The modules: `inputs` (requests checked, inline problems, rewards), `service`
 (admission, cache, executor), `runcode` (SandboxFusion's run_code), `app` (HTTP).
-Importing this package loads no web framework; `cmd_serve` and `create_app` do.
+`run_service(ServeOptions(...))` serves until interrupted; where it may listen and the
+request guard are execeval.web's, shared with the viewer. Importing this package loads no
+web framework; `run_service` and `create_app` do.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from execeval.errors import UserError
-from execeval.loopback import is_loopback
+from execeval.web import check_binding, is_loopback, listen, url_of
 
 if TYPE_CHECKING:
     from execeval.serve.inputs import Catalog
     from execeval.serve.service import Service
 
-__all__ = ["cmd_serve", "listen", "load_catalog", "make_service"]
+__all__ = ["ServeOptions", "load_catalog", "make_service", "run_service"]
 
 
-def check_binding(host: str, token: str | None) -> None:
-    """Another address than loopback is reachable by others: it needs a token."""
-    if not is_loopback(host) and not token:
-        raise UserError(f"--host {host} is not a loopback address: give --token TOKEN too "
-                        "(every request must then carry 'Authorization: Bearer TOKEN')")
+@dataclass(frozen=True)
+class ServeOptions:
+    """What `execeval serve` is started with (its flags, as a typed record)."""
+
+    datasets: tuple[str, ...] = ()      # benchmarks loaded at start
+    data: tuple[str, ...] = ()          # NAME=PATH: a local copy of a dataset's file
+    problems: tuple[str, ...] = ()      # problem files loaded at start
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str | None = None            # required on any other address than loopback
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    queue: int = 256                    # requests waiting beyond the workers before 429
+    timeout: float = 3.0
+    memory_mb: int = 2048
+    store: Path | None = None           # the verdict cache (None: the default run store)
+    executor: str = "local"
+    trust_inline_tests: bool = False
 
 
 def parse_data(pairs: Sequence[str]) -> dict[str, str]:
@@ -55,7 +68,7 @@ def load_catalog(datasets: Sequence[str] = (), data: Sequence[str] = (),
     """The datasets named at start, each once: `--dataset NAME` (with its `--data NAME=PATH`
     copy, a `--data` alone loads its dataset too) and `--problems FILE` (also called by
     its path and its file name, with and without extension)."""
-    from execeval.benchmark import load_dataset
+    from execeval.api import load_dataset
     from execeval.serve.inputs import Catalog
 
     catalog = Catalog()
@@ -75,9 +88,9 @@ def make_service(*, workers: int, queue: int, timeout: float, memory_mb: int,
     from execeval.executor import executor_from_spec
     from execeval.sandbox import Limits
     from execeval.serve.service import Service
-    from execeval.store import default_path
+    from execeval.store import store_path
 
-    path = Path(store) if store else default_path()
+    path = store_path(store)
     built = executor_from_spec(executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
     try:
         service = Service(built, path, queue)
@@ -86,21 +99,6 @@ def make_service(*, workers: int, queue: int, timeout: float, memory_mb: int,
         built.close()
         raise
     return service
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before anything is loaded: a busy port fails at once."""
-    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host.strip("[]"), port))
-        sock.listen(2048)
-    except OSError as e:
-        sock.close()
-        raise UserError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None
-    sock.set_inheritable(True)
-    return sock
 
 
 def uvicorn_config(app: Any, capacity: int) -> Any:
@@ -112,27 +110,29 @@ def uvicorn_config(app: Any, capacity: int) -> Any:
                           timeout_graceful_shutdown=10)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def run_service(options: ServeOptions) -> int:
     """Check the binding, listen, load the datasets, then serve until interrupted."""
     import uvicorn
 
     from execeval.serve.app import create_app
 
-    check_binding(args.host, args.token)
-    sock = listen(args.host, args.port)
+    o = options
+    token = o.token or None
+    check_binding(o.host, token, "give --token TOKEN too (every request must then carry "
+                  "'Authorization: Bearer TOKEN')")
+    sock = listen(o.host, o.port)
     try:
-        catalog = load_catalog(args.dataset, args.data, args.problems)
-        service = make_service(workers=args.workers, queue=args.queue, timeout=args.timeout,
-                               memory_mb=args.memory, store=args.store, executor=args.executor)
+        catalog = load_catalog(o.datasets, o.data, o.problems)
+        service = make_service(workers=o.workers, queue=o.queue, timeout=o.timeout,
+                               memory_mb=o.memory_mb, store=o.store, executor=o.executor)
     except BaseException:
         sock.close()
         raise
-    app = create_app(service, catalog, token=args.token, loopback=is_loopback(args.host),
-                     trust_inline_tests=bool(getattr(args, "trust_inline_tests", False)))
-    host, port = sock.getsockname()[:2]
+    app = create_app(service, catalog, token=token, loopback=is_loopback(o.host),
+                     trust_inline_tests=o.trust_inline_tests)
     names = ", ".join(sorted({d.name for d in catalog.datasets.values()})) or "none"
-    print(f"execeval serve: http://{host}:{port} (datasets: {names}; {service.workers} "
-          f"workers, queue {args.queue}; verdicts shared with {service.store_path}; "
+    print(f"execeval serve: {url_of(sock)} (datasets: {names}; {service.workers} "
+          f"workers, queue {o.queue}; verdicts shared with {service.store_path}; "
           f"pid {os.getpid()})", file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn_config(app, service.capacity))
     try:
@@ -141,3 +141,4 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sock.close()
         service.close()
     return 0
+

@@ -2,31 +2,31 @@
 
 Every refusal is a 4xx whose JSON body is `{"error": "<one line>"}`: a body that is not
 JSON (400), too large (413), not sent as application/json (415), a field of the wrong
-type (400), an unknown dataset or task (404), a full queue (429 with Retry-After). A
+type (400), an unknown dataset or task (404), a path that is not an endpoint (404) or a
+method it does not take (405, with Allow), a full queue (429 with Retry-After). A
 client's mistake never stops the server. Bound to loopback, the server answers only
 requests addressed to a loopback name (a web page cannot reach it through DNS
 rebinding), and only JSON bodies (a page's form cannot post to it without a CORS
-preflight, which it never grants); with `--token`, every request carries the token.
+preflight, which it never grants); with `--token`, every request carries the token
+(execeval.web.guard, shared with the viewer).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from execeval.loopback import LOOPBACK_NAMES
 from execeval.serve import runcode
 from execeval.serve.inputs import (
     BadRequest,
@@ -38,6 +38,7 @@ from execeval.serve.inputs import (
     verdict_json,
 )
 from execeval.serve.service import Overloaded, Service
+from execeval.web.guard import Guard
 
 log = logging.getLogger("execeval.serve")
 MAX_BODY = 16 * 2**20   # bytes of one request body (SandboxFusion's files travel in it)
@@ -46,46 +47,19 @@ SPECIAL_TAIL = re.compile(r"(\s*(<\|[^|<>]{1,40}\|>|</s>|<eos>|<end_of_turn>))+\
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": " ".join(message.split())}, status, headers=headers)
+def error(status: int, message: str,
+          headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": " ".join(message.split())}, status, headers=dict(headers or {}))
 
 
-class Guard:
-    """Pure ASGI in front of every route: the Host check on loopback, then the token."""
-
-    def __init__(self, app: ASGIApp, token: str | None, loopback: bool):
-        self.app, self.token, self.loopback = app, token, loopback
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            refusal = self.refusal(scope)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def refusal(self, scope: Scope) -> Response | None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
-        if self.loopback:
-            host = headers.get("host", "")
-            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            if name.lower() not in LOOPBACK_NAMES:
-                return error(403, f"this server listens on loopback and answers only requests "
-                             f"addressed to 127.0.0.1 or localhost (Host: {host!r})")
-        if self.token is not None:
-            given = ""
-            auth = headers.get("authorization", "")
-            if auth[:7].lower() == "bearer ":
-                given = auth[7:].strip()
-            else:
-                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-                given = (query.get("token") or [""])[0]
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
-                return error(401, "missing or wrong token: send 'Authorization: Bearer TOKEN' "
-                             "(or ?token=TOKEN for clients that cannot set headers)",
-                             {"WWW-Authenticate": "Bearer"})
-        return None
+async def no_route(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (a path that is no endpoint, a method the endpoint does
+    not take) as JSON errors like every other, their headers (Allow) kept."""
+    path, allowed = request.url.path, (exc.headers or {}).get("Allow", "")
+    message = {404: f"no endpoint {path} (docs/serve.md lists them)",
+               405: f"{request.method} is not allowed on {path} (allowed: {allowed})",
+               }.get(exc.status_code, exc.detail)
+    return error(exc.status_code, message, exc.headers)
 
 
 async def read_json(request: Request, max_body: int) -> Any:
@@ -258,4 +232,10 @@ def create_app(service: Service, catalog: Catalog, *, token: str | None = None,
         Route("/run_code", guarded(api.run_code), methods=["POST"]),
         Route("/v1/reward/openrlhf", guarded(api.openrlhf), methods=["POST"]),
     ]
-    return Guard(Starlette(routes=routes), token, loopback)
+    handlers: dict[Any, Callable[..., Any]] = {HTTPException: no_route}
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    return Guard(app, token=token, check_host=loopback, refuse=error,
+                 host_refusal="this server listens on loopback and answers only requests "
+                 "addressed to 127.0.0.1 or localhost (Host: {host!r})",
+                 token_refusal="missing or wrong token: send 'Authorization: Bearer TOKEN' "
+                 "(or ?token=TOKEN for clients that cannot set headers)")

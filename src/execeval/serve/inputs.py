@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
 from execeval.sandbox import Limits
 from execeval.verdict import Verdict
 
@@ -95,7 +95,7 @@ def inline_problem(row: Any, trust_tests: bool = False) -> Problem:
         raise BadRequest(f"inline problem: {what} run in the server outside the sandbox, so "
                          "they are taken only from the server's own problem files (--problems "
                          "FILE); inline, use kind 'call' or 'stdio', or 'inputs'/'outputs'")
-    from execeval.problems.userfile import problem_from_row
+    from execeval.benchmarks.userfile import problem_from_row
 
     try:
         return problem_from_row(Path("problem"), 0, {"task_id": task_id, **row})

@@ -25,12 +25,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from execeval.dataset import Problem
 from execeval.judge import Grader
-from execeval.problems.model import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 from execeval.verdict import Verdict
 
-GRADER_NAME = "execeval.serve.runcode:GRADER"
+GRADER_NAME = "run_code"
 MARK = "\x00execeval-run-code\x00"
 STREAM_CAP = 2**20            # bytes of stdout (and of stderr) handed back
 FETCH_CAP = 2 * 2**20         # bytes of fetched files handed back, all together

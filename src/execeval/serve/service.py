@@ -24,9 +24,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from execeval.dataset import Problem
 from execeval.executor import Executor
 from execeval.grading import verdict_key
-from execeval.problems.model import Problem
 from execeval.sandbox import Limits
 from execeval.serve.inputs import BadRequest, GradeItem
 from execeval.verdict import Verdict

@@ -5,5 +5,5 @@ temperature per k), scaling (metrics against log10 parameters, Austin et al. 202
 overfit (programs that pass the tests they were shown and little else), edited (MBPP's
 original against its edited descriptions), and sft (Codex-S style fine-tuning data).
 Each one stores what it generates and grades, so running it again costs nothing; each
-is checked against the planted model of execeval.models.fake (docs/studies.md).
+is checked against the planted model of execeval.simulate.planted (docs/studies.md).
 """

@@ -10,28 +10,80 @@ nothing.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 from execeval.api import open_executor as open_executor  # as the API opens them
 from execeval.api import open_store as open_store
+from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
 from execeval.executor import Executor
-from execeval.problems.model import Dataset, Problem
+from execeval.options import RunOptions, about
+from execeval.registry import Registry
 from execeval.sandbox import Limits
 from execeval.stats import _t_quantile
-from execeval.store import Store, default_path
+from execeval.store import Store
 from execeval.verdict import Verdict
 
 StoreArg = Store | str | Path | None
+OptionsT = TypeVar("OptionsT")
+
+
+class StudyResult(Protocol):
+    """What a study hands back: typed fields, the JSON that `--json` prints (keys kept
+    stable), and its tables for a terminal."""
+
+    def to_json(self) -> dict[str, Any]: ...
+    def render(self, console: Console) -> None: ...
+
+
+@dataclass(frozen=True)
+class OnModel:
+    """The options every study that makes runs starts from: which model on which dataset
+    (with `execeval run`'s options beside them, as a RunOptions)."""
+
+    model: str = field(default="", metadata=about(
+        "the model spec: openai:MODEL[@URL], openai-chat:MODEL[@URL], hf:PATH, vllm:PATH, "
+        "samples:FILE, fake:planted[?...] or reference (docs/generation.md)", required=True))
+    dataset: str = field(default="humaneval", metadata=about("the benchmark"))
+
+
+@dataclass(frozen=True)
+class OnRun:
+    """The options every study of one stored run starts from."""
+
+    run: str = field(default="", metadata=about(
+        "a stored run id (a unique prefix is enough)", positional=True, metavar="RUN"))
+    data: Path | None = field(default=None, metadata=about(
+        "the file the run's dataset came from (where it is not the packaged or hub copy)",
+        metavar="PATH"))
+
+
+@dataclass(frozen=True)
+class Study(Generic[OptionsT]):
+    """A study as the registry knows it (entry-point group `execeval.studies`, the name
+    being the command's: `execeval study NAME`). `options` is its own frozen dataclass,
+    whose fields are its flags (subclassing OnModel: it makes runs and takes `execeval
+    run`'s options too, less those named in `without`); `main` does the work."""
+
+    help: str
+    options: type[OptionsT]
+    main: Callable[[OptionsT, RunOptions], StudyResult]
+    example: str = ""
+    without: frozenset[str] = frozenset()  # run options it does not take (no flag offered)
+
+    @property
+    def makes_runs(self) -> bool:
+        return issubclass(self.options, OnModel)
+
+
+STUDIES: Registry[Study[Any]] = Registry("execeval.studies", "study", Study)
 
 
 def t_quantile(q: float, df: int) -> float:
@@ -48,10 +100,6 @@ def series_ks(n: int) -> list[int]:
         out += [k for k in (scale, 2 * scale, 5 * scale) if k <= n]
         scale *= 10
     return out
-
-
-def store_arg(args: argparse.Namespace) -> Path:
-    return Path(args.store) if getattr(args, "store", None) else default_path()
 
 
 def dataset_of_run(run: dict[str, Any], data: str | Path | None = None,
@@ -112,7 +160,7 @@ def grade_jobs(kind: str, source: str, jobs: Sequence[Job], store: Store,
     rows = [{**j.row, "task_id": j.problem.task_id, "solution": j.program} for j in jobs]
     samples = [Sample(i + 1, j.problem.task_id, j.program, r)
                for i, (j, r) in enumerate(zip(jobs, rows, strict=True))]
-    config = {**grading.base_config(executor.limits, (1,)), **config, "source": source}
+    config = {**grading.base_config(executor.limits), **config, "source": source}
     digest = [[r["task_id"], r["solution"]] for r in rows]
     run_id = grading.run_id_of(kind, dataset, config, digest)
     if jobs:
@@ -128,43 +176,12 @@ def fmt_ci(value: float, ci: Sequence[float] | None) -> str:
     return f"{value:.4f} [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else f"{value:.4f}"
 
 
-def table(title: str, columns: Iterable[str], rows: Iterable[Sequence[str]],
+def table(console: Console, title: str, columns: Iterable[str], rows: Iterable[Sequence[str]],
           notes: Iterable[str] = ()) -> None:
-    """A study's rich table on stdout, then its notes."""
-    console = Console(highlight=False)
+    """A study's rich table, then its notes."""
     t = Table(*columns, title=title)
     for row in rows:
         t.add_row(*row)
     console.print(t)
     for note in notes:
         console.print(f"note: {note}")
-
-
-def finish(args: argparse.Namespace, payload: dict[str, Any],
-           render: Callable[[dict[str, Any]], None]) -> int:
-    """The table, then (with --json) the payload as the last line of stdout."""
-    render(payload)
-    if getattr(args, "json", False):
-        print(json.dumps(payload))
-    return 0
-
-
-def refuse_results(args: argparse.Namespace) -> None:
-    if getattr(args, "results", None):
-        raise UserError("--results: a study makes several runs; write a run's results with "
-                        "`execeval export RUN` instead")
-
-
-def run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """`execeval run`'s options from a study's arguments (the same flags), for api.run."""
-    return {
-        "data": args.data, "split": args.split, "challenge_tests": args.challenge_tests,
-        "problems": args.problems, "tasks": args.tasks, "limit": args.limit,
-        "top_p": args.top_p, "max_tokens": args.max_tokens,
-        "stop": () if args.no_stop else (tuple(args.stop) if args.stop else None),
-        "seed": args.seed, "prompt_style": args.prompt_style, "shots": args.shots,
-        "concurrency": args.concurrency, "request_timeout": args.request_timeout,
-        "retries": args.retries, "batch_size": args.batch_size, "params": args.params,
-        "beams": args.beams, "k": args.k, "timeout": args.timeout, "memory_mb": args.memory,
-        "workers": args.workers, "store": store_arg(args), "executor": args.executor,
-    }

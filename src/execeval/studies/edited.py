@@ -12,35 +12,99 @@ the table says how many tasks changed their text and how many their shown tests.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from execeval import api
 from execeval.errors import UserError
+from execeval.executor import Executor
+from execeval.options import DatasetOptions, RunOptions, about
 from execeval.stats import paired_difference
 from execeval.studies import common
 
 METRICS = ("solved_by_any", "pass_at_1")
 
 
-def edited(model: str, *, n: int = 1, data: str | None = None,
-           sanitized_data: str | None = None, split: str | None = None,
-           tasks: str | None = None, limit: int | None = None,
-           **run_options: Any) -> dict[str, Any]:
-    """Two runs (original and edited descriptions) on their shared tasks, compared."""
-    import execeval
-    from execeval.api import load_dataset, select_tasks
+@dataclass(frozen=True)
+class EditedOptions(common.OnModel):
+    """MBPP's original file (--data) against its sanitized edition."""
 
-    original = load_dataset("mbpp", data=data, split=split)
-    sanitized = load_dataset("mbpp-sanitized", data=sanitized_data, split=split)
-    chosen = [t for t in select_tasks(sanitized, tasks, None) if t in original.problems]
-    chosen = chosen[:limit] if limit else chosen
+    dataset: str = field(default="mbpp", metadata=about(
+        "the benchmark: mbpp, against its sanitized edition", choices=("mbpp",)))
+    sanitized_data: Path | None = field(default=None, metadata=about(
+        "local copy of sanitized-mbpp.json (with --data for mbpp.jsonl)", metavar="PATH"))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One metric, edited minus original, paired by task (sign-flip test)."""
+
+    original: float
+    edited: float
+    difference: float
+    ci: list[float]
+    p_value: float
+    edited_better: int  # tasks
+    original_better: int
+    tied: int
+
+
+@dataclass(frozen=True)
+class EditedResult:
+    model: str
+    n: int
+    runs: dict[str, str]  # "original" and "edited": run ids
+    n_tasks: int
+    n_text_changed: int
+    n_tests_changed: int
+    metrics: dict[str, Comparison]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study": "edited", **dataclasses.asdict(self)}
+
+    def render(self, console: Console) -> None:
+        rows = [[m, f"{v.original:.4f}", f"{v.edited:.4f}",
+                 f"{v.difference:+.4f} [{v.ci[0]:+.4f}, {v.ci[1]:+.4f}]", f"{v.p_value:.3g}",
+                 f"{v.edited_better} / {v.original_better} / {v.tied}"]
+                for m, v in self.metrics.items()]
+        common.table(console, f"original vs edited MBPP descriptions: {self.model}, "
+                     f"{self.n_tasks} tasks, n={self.n}",
+                     ["metric", "original", "edited", "edited - original [95% CI]",
+                      "p (sign-flip)", "edited/original better/tied"], rows,
+                     [f"{self.n_text_changed} tasks have an edited description, "
+                      f"{self.n_tests_changed} edited shown tests",
+                      f"runs: original {self.runs['original']}, edited {self.runs['edited']}"])
+
+
+def edited(options: EditedOptions, run: RunOptions | None = None, *,
+           executor: Executor | None = None) -> EditedResult:
+    """Two runs (original and edited descriptions) on their shared tasks, compared.
+    `run.dataset` gives mbpp.jsonl (`data`), the split, the tasks and the limit."""
+    run = run or RunOptions()
+    selection = run.dataset
+    if options.dataset != "mbpp":
+        raise UserError("study edited compares MBPP with its sanitized edition: --dataset mbpp")
+    if selection.challenge_tests or selection.problems_file:
+        raise UserError("study edited: the sanitized tasks have no challenge tests and no "
+                        "problem file")
+    original = api.load_dataset("mbpp", selection.data, split=selection.split)
+    sanitized = api.load_dataset("mbpp-sanitized", options.sanitized_data,
+                                 split=selection.split)
+    chosen = [t for t in api.select_tasks(sanitized, selection.tasks, None)
+              if t in original.problems]
+    chosen = chosen[:selection.limit] if selection.limit else chosen
     if not chosen:
         raise UserError("no task of the split is in both the original and the sanitized file")
-    runs = {name: execeval.run(model, ds, tasks=chosen, n=n, **run_options).run_id
+    both = dataclasses.replace(run, dataset=DatasetOptions(tasks=tuple(chosen)))
+    runs = {name: api.run(options.model, ds, both, executor=executor).run_id
             for name, ds in (("original", original), ("edited", sanitized))}
     with ExitStack() as stack:
-        st = common.open_store(stack, run_options.get("store"))
+        st = common.open_store(stack, run.grading.store)
         counts = {name: st.task_counts(run_id) for name, run_id in runs.items()}
     shared = [t for t in chosen if all(t in c for c in counts.values())]
     values = {name: {"solved_by_any": [float(c[t][1] > 0) for t in shared],
@@ -50,42 +114,19 @@ def edited(model: str, *, n: int = 1, data: str | None = None,
     for m in METRICS:
         a, b = values["edited"][m], values["original"][m]
         diff = paired_difference(a, b)
-        metrics[m] = {"original": sum(b) / len(b), "edited": sum(a) / len(a),
-                      "difference": diff.difference, "ci": [diff.low, diff.high],
-                      "p_value": diff.p_value, "edited_better": diff.a_better,
-                      "original_better": diff.b_better, "tied": diff.tied}
+        metrics[m] = Comparison(sum(b) / len(b), sum(a) / len(a), diff.difference,
+                                [diff.low, diff.high], diff.p_value, diff.a_better,
+                                diff.b_better, diff.tied)
     text = [t for t in shared if original.problems[t].metadata["text"]
             != sanitized.problems[t].metadata["text"]]
     tests = [t for t in shared if original.problems[t].metadata["tests_shown"]
              != sanitized.problems[t].metadata["tests_shown"]]
-    return {"study": "edited", "model": model, "n": n, "runs": runs, "n_tasks": len(shared),
-            "n_text_changed": len(text), "n_tests_changed": len(tests), "metrics": metrics}
+    return EditedResult(options.model, run.generation.n, runs, len(shared), len(text),
+                        len(tests), metrics)
 
 
-def render(r: dict[str, Any]) -> None:
-    rows = [[m, f"{v['original']:.4f}", f"{v['edited']:.4f}",
-             f"{v['difference']:+.4f} [{v['ci'][0]:+.4f}, {v['ci'][1]:+.4f}]",
-             f"{v['p_value']:.3g}", f"{v['edited_better']} / {v['original_better']} / {v['tied']}"]
-            for m, v in r["metrics"].items()]
-    common.table(f"original vs edited MBPP descriptions: {r['model']}, {r['n_tasks']} tasks, "
-                 f"n={r['n']}", ["metric", "original", "edited", "edited - original [95% CI]",
-                                 "p (sign-flip)", "edited/original better/tied"], rows,
-                 [f"{r['n_text_changed']} tasks have an edited description, "
-                  f"{r['n_tests_changed']} edited shown tests",
-                  f"runs: original {r['runs']['original']}, edited {r['runs']['edited']}"])
-
-
-def cmd(args: argparse.Namespace) -> int:
-    common.refuse_results(args)
-    if args.dataset not in ("mbpp", "humaneval"):  # humaneval: the flag's default, unset
-        raise UserError("study edited compares MBPP with its sanitized edition: --dataset mbpp")
-    if args.challenge_tests or args.problems:
-        raise UserError("study edited: the sanitized tasks have no challenge tests and no "
-                        "problem file; leave out --challenge-tests and --problems")
-    options = common.run_options(args)
-    for name in ("data", "split", "challenge_tests", "problems", "tasks", "limit"):
-        options.pop(name)
-    result = edited(args.model, n=args.n, data=args.data, sanitized_data=args.sanitized_data,
-                    split=args.split, tasks=args.tasks, limit=args.limit,
-                    temperature=args.temperature, **options)
-    return common.finish(args, result, render)
+STUDY = common.Study(
+    help="MBPP's original against its edited descriptions, paired by task",
+    options=EditedOptions, main=edited,
+    example="execeval study edited --model 'fake:planted?edit=1.5' --n 5 --temperature 0.8",
+    without=frozenset({"results", "challenge_tests", "problems_file"}))

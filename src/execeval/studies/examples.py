@@ -17,8 +17,8 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
+from execeval.dataset import Problem
 from execeval.judge.asserts import plan_asserts
-from execeval.problems.model import Problem
 from execeval.prompts.mbpp import tested_function
 
 # what separates a call from its result in HumanEval's prose examples

@@ -22,23 +22,26 @@ buggy is fitted against log10(parameters).
 
 from __future__ import annotations
 
-import argparse
 import ast
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 
+from execeval.dataset import Problem
 from execeval.errors import UserError
 from execeval.executor import Executor
 from execeval.judge.asserts import plan_asserts
-from execeval.problems.model import Dataset, Problem
-from execeval.sandbox import Limits
+from execeval.options import RunOptions, about
+from execeval.store import Store
 from execeval.studies import common
 from execeval.studies.prompts import (
+    Paired,
+    Scores,
     exemplar,
     load_targets,
     paired,
@@ -46,6 +49,7 @@ from execeval.studies.prompts import (
     pool,
     run_variant,
     scores,
+    shots_of,
     variant,
 )
 
@@ -123,7 +127,7 @@ def single_test(problem: Problem, index: int) -> Problem:
                    tests=plan.as_tests(setup, [test]))
 
 
-def choose_mutants(examples: Sequence[Problem], store: Any, executor: Executor,
+def choose_mutants(examples: Sequence[Problem], store: Store, executor: Executor,
                    source: str) -> tuple[str, dict[str, dict[str, Any]]]:
     """Grade every candidate mutant of each example against each shown assert; per
     example, the kept mutant (passes assert 0, fails another; most asserts passed)."""
@@ -150,42 +154,140 @@ def choose_mutants(examples: Sequence[Problem], store: Any, executor: Executor,
     return run_id, chosen
 
 
-def fit(points: Sequence[tuple[float, float]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MisalignmentOptions(common.OnModel):
+    """`execeval study misalignment`: the model, or several of known size (--shots: the
+    examples per prompt, default 3; --params: the one model's size)."""
+
+    dataset: str = field(default="mbpp", metadata=about("the benchmark (MBPP's format)"))
+    sizes: tuple[str, ...] = field(default=(), metadata=about(
+        "several models of known size: the gap against log10(parameters)", nargs="+",
+        metavar="SPEC=PARAMS"))
+
+
+@dataclass(frozen=True)
+class BuggyExample:
+    """An example task, its checked mutant, and which of its asserts the prompts show."""
+
+    task: str
+    asserts_shown: tuple[int, ...]  # those the mutant passes
+    asserts: int
+    buggy_code: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"task": self.task, "asserts_shown": list(self.asserts_shown),
+                "asserts": self.asserts, "buggy_code": self.buggy_code}
+
+
+@dataclass(frozen=True)
+class ModelGap:
+    """One model under the three contexts ("none", "correct", "buggy"): runs, scores, and
+    the paired differences correct - buggy (`gap`) and correct - none."""
+
+    model: str
+    params: float | None
+    n_tasks: int
+    runs: dict[str, str]
+    results: dict[str, Scores]
+    gap: Paired
+    examples_gain: Paired
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "params": self.params, "n_tasks": self.n_tasks,
+                "runs": dict(self.runs),
+                "results": {c: v.to_json() for c, v in self.results.items()},
+                "gap": self.gap.to_json(), "examples_gain": self.examples_gain.to_json()}
+
+
+@dataclass(frozen=True)
+class SizeFit:
+    """gap = intercept + slope log10(params), with the slope's 95% t interval (3+ sizes)."""
+
+    slope: float
+    intercept: float
+    slope_ci: tuple[float, float] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"slope": self.slope, "intercept": self.intercept,
+                "slope_ci": list(self.slope_ci) if self.slope_ci else None}
+
+
+@dataclass(frozen=True)
+class MisalignmentResult:
+    """The examples and their mutants; per model the three contexts (the first model's
+    also at the top of the JSON); the gap against size where sizes differ."""
+
+    model: str
+    dataset: str
+    n: int
+    shots: int
+    examples: tuple[BuggyExample, ...]
+    mutant_runs: tuple[str, ...]
+    models: tuple[ModelGap, ...]
+    gap_vs_size: SizeFit | None
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.models[0].to_json()
+        return {"study": "misalignment", "model": self.model, "dataset": self.dataset,
+                "n": self.n, "shots": self.shots,
+                "examples": [x.to_json() for x in self.examples],
+                "mutant_runs": list(self.mutant_runs),
+                **{k: first[k] for k in ("n_tasks", "runs", "results", "gap", "examples_gain")},
+                "models": [m.to_json() for m in self.models],
+                "gap_vs_size": self.gap_vs_size.to_json() if self.gap_vs_size else None}
+
+    def render(self, console: Console) -> None:
+        rows = [[m.model + (f" ({m.params:.3g})" if m.params else ""),
+                 *[common.fmt_ci(m.results[c].pass_at_1, m.results[c].pass_at_1_ci)
+                   for c in ("none", "correct", "buggy")],
+                 m.gap.text(), m.examples_gain.text()] for m in self.models]
+        notes = [f"example {x.task}: a checked mutant, {len(x.asserts_shown)} of "
+                 f"{x.asserts} asserts shown (those it passes)" for x in self.examples]
+        fit_ = self.gap_vs_size
+        if fit_:
+            ci = fit_.slope_ci
+            notes.append(f"gap vs log10(params): slope {fit_.slope:+.4f}"
+                         + (f" [{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else " (2 sizes: no interval)"))
+        common.table(console, f"buggy examples in the prompt: {self.dataset} "
+                     f"({self.models[0].n_tasks} tasks, n={self.n}, {self.shots} examples); "
+                     "pass@1", ["model", "no examples", "correct", "buggy",
+                                "correct - buggy (paired)", "correct - none"], rows, notes)
+
+
+def fit(points: Sequence[tuple[float, float]]) -> SizeFit:
     """Least-squares gap = a + b log10(params), with b's 95% t interval (3+ sizes)."""
     x = np.log10([p for p, _ in points])
     y = np.array([g for _, g in points])
     b, a = np.polyfit(x, y, 1)
-    out: dict[str, Any] = {"slope": float(b), "intercept": float(a), "slope_ci": None}
+    slope_ci = None
     if len(points) > 2:
         resid = y - (a + b * x)
         se = float(np.sqrt(resid @ resid / (len(x) - 2) / ((x - x.mean()) @ (x - x.mean()))))
         q = common.t_quantile(0.975, len(x) - 2)
-        out["slope_ci"] = [float(b - q * se), float(b + q * se)]
-    return out
+        slope_ci = (float(b - q * se), float(b + q * se))
+    return SizeFit(float(b), float(a), slope_ci)
 
 
-def misalignment(model: str, dataset: str | Dataset = "mbpp", *, shots: int = 3, n: int = 1,
-                 sizes: Mapping[str, float] | None = None,
-                 **run_options: Any) -> dict[str, Any]:
-    """The targets with no examples, correct examples and buggy ones; the gap per model."""
-    ds, chosen = load_targets(dataset, run_options.get("data"), run_options.get("split"),
-                              bool(run_options.get("challenge_tests")),
-                              run_options.get("tasks") or run_options.get("problems"),
-                              run_options.get("limit"))
+def misalignment(options: MisalignmentOptions, run: RunOptions | None = None, *,
+                 executor: Executor | None = None) -> MisalignmentResult:
+    """The targets with no examples, correct examples and buggy ones; the gap per model
+    (`run`: `execeval run`'s options; `executor`: an open one to grade on)."""
+    run = run or RunOptions()
+    shots = shots_of(run)
+    ds, chosen = load_targets(options.dataset, run.dataset)
     if shots < 1:
         raise UserError("--shots: the examples need 1 or more")
-    candidates = {p.task_id: p for p in pool(ds.benchmark, run_options.get("data"),
-                                             ["prompt", "train"])
+    sizes = parse_sizes(options.sizes)
+    candidates = {p.task_id: p for p in pool(ds.benchmark, run.dataset.data, ["prompt", "train"])
                   if p.task_id not in set(chosen)}
     ordered = [candidates.pop(f"Mbpp/{i}") for i in ORDER if f"Mbpp/{i}" in candidates]
     ordered += list(candidates.values())
     picked: dict[str, dict[str, Any]] = {}
     mutant_runs = []
     with ExitStack() as stack:
-        st = common.open_store(stack, run_options.get("store"))
-        ex = common.open_executor(stack, run_options.get("executor"), Limits(
-            timeout=run_options.get("timeout", 3.0), memory_mb=run_options.get("memory_mb", 2048)),
-            run_options.get("workers"))
+        g = run.grading
+        st = common.open_store(stack, g.store)
+        ex = common.open_executor(stack, executor or g.executor, g.limits(), g.workers)
         start = 0
         while len(picked) < shots and start < len(ordered):
             batch = ordered[start:start + shots - len(picked)]
@@ -204,64 +306,35 @@ def misalignment(model: str, dataset: str | Dataset = "mbpp", *, shots: int = 3,
         "correct": [exemplar(p, layout(p.reference), tests[p.task_id]) for p in used],
         "buggy": [exemplar(p, picked[p.task_id]["code"], tests[p.task_id]) for p in used],
     }
-    models = dict(sizes) if sizes else {model: run_options.get("params")}
+    models: Mapping[str, float | None] = sizes or {options.model: run.generation.params}
     per_model = []
     for spec, params in models.items():
+        sized = replace(run, generation=replace(run.generation, params=params))
         runs, counts = {}, {}
         for name, examples in contexts.items():
             v = variant(ds, chosen, examples, tag=f"context={name}")
-            opts = {**run_options, "params": params}
-            runs[name], counts[name] = run_variant(spec, v, n, len(examples), opts)
+            runs[name], counts[name] = run_variant(spec, v, sized, len(examples), executor)
         tasks = [t for t in chosen if all(t in c for c in counts.values())]
         if not tasks:
             raise UserError(f"{spec}: the context runs share no graded task")
         values = {name: per_task(c, tasks) for name, c in counts.items()}
-        per_model.append({
-            "model": spec, "params": params, "n_tasks": len(tasks), "runs": runs,
-            "results": {name: scores(c, tasks) for name, c in counts.items()},
-            "gap": paired(values["correct"], values["buggy"]),
-            "examples_gain": paired(values["correct"], values["none"])})
-    result: dict[str, Any] = {
-        "study": "misalignment", "model": model, "dataset": ds.name, "n": n, "shots": shots,
-        "examples": [{"task": p.task_id, "asserts_shown": picked[p.task_id]["passes"],
-                      "asserts": picked[p.task_id]["asserts"],
-                      "buggy_code": picked[p.task_id]["code"]} for p in used],
-        "mutant_runs": mutant_runs, **{k: per_model[0][k] for k in
-                                       ("n_tasks", "runs", "results", "gap", "examples_gain")},
-        "models": per_model, "gap_vs_size": None}
-    sized = [(m["params"], m["gap"]["difference"]) for m in per_model if m["params"]]
-    if len({p for p, _ in sized}) >= 2:
-        result["gap_vs_size"] = fit(sized)
-    return result
+        per_model.append(ModelGap(
+            model=spec, params=params, n_tasks=len(tasks), runs=runs,
+            results={name: scores(c, tasks) for name, c in counts.items()},
+            gap=paired(values["correct"], values["buggy"]),
+            examples_gain=paired(values["correct"], values["none"])))
+    points = [(m.params, m.gap.difference) for m in per_model if m.params]
+    return MisalignmentResult(
+        model=options.model, dataset=ds.name, n=run.generation.n, shots=shots,
+        examples=tuple(BuggyExample(p.task_id, tuple(picked[p.task_id]["passes"]),
+                                    picked[p.task_id]["asserts"], picked[p.task_id]["code"])
+                       for p in used),
+        mutant_runs=tuple(mutant_runs), models=tuple(per_model),
+        gap_vs_size=fit(points) if len({p for p, _ in points}) >= 2 else None)
 
 
-def render(r: dict[str, Any]) -> None:
-    rows = []
-    for m in r["models"]:
-        res = m["results"]
-        g, e = m["gap"], m["examples_gain"]
-        rows.append([m["model"] + (f" ({m['params']:.3g})" if m["params"] else ""),
-                     *[common.fmt_ci(res[c]["pass_at_1"], res[c]["pass_at_1_ci"])
-                       for c in ("none", "correct", "buggy")],
-                     f"{g['difference']:+.4f} [{g['ci'][0]:+.4f}, {g['ci'][1]:+.4f}]",
-                     f"{e['difference']:+.4f} [{e['ci'][0]:+.4f}, {e['ci'][1]:+.4f}]"])
-    notes = [f"example {x['task']}: a checked mutant, {len(x['asserts_shown'])} of "
-             f"{x['asserts']} asserts shown (those it passes)" for x in r["examples"]]
-    fit_ = r["gap_vs_size"]
-    if fit_:
-        ci = fit_["slope_ci"]
-        notes.append(f"gap vs log10(params): slope {fit_['slope']:+.4f}"
-                     + (f" [{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else " (2 sizes: no interval)"))
-    common.table(f"buggy examples in the prompt: {r['dataset']} ({r['n_tasks']} tasks, "
-                 f"n={r['n']}, {r['shots']} examples); pass@1",
-                 ["model", "no examples", "correct", "buggy", "correct - buggy (paired)",
-                  "correct - none"], rows, notes)
-
-
-def parse_sizes(items: Sequence[str] | None) -> dict[str, float] | None:
+def parse_sizes(items: Sequence[str]) -> dict[str, float]:
     """`SPEC=PARAMS` items (the last `=` splits: specs may hold `=`)."""
-    if not items:
-        return None
     out = {}
     for item in items:
         spec, sep, params = item.rpartition("=")
@@ -275,11 +348,8 @@ def parse_sizes(items: Sequence[str] | None) -> dict[str, float] | None:
     return out
 
 
-def cmd(args: argparse.Namespace) -> int:
-    common.refuse_results(args)
-    options = common.run_options(args)
-    shots = options.pop("shots")
-    result = misalignment(args.model, args.dataset, shots=3 if shots is None else shots,
-                          n=args.n, sizes=parse_sizes(getattr(args, "sizes", None)),
-                          temperature=args.temperature, **options)
-    return common.finish(args, result, render)
+STUDY = common.Study(
+    help="no, correct and subtly buggy examples in the prompt",
+    options=MisalignmentOptions, main=misalignment,
+    example="execeval study misalignment --model fake:prompted --limit 20",
+    without=frozenset({"results"}))

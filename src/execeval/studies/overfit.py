@@ -25,22 +25,25 @@ cleared when it agrees on all those the reference answers. Where neither check a
 
 from __future__ import annotations
 
-import argparse
 import ast
+import dataclasses
 import random
 import threading
 import warnings
 from collections.abc import Hashable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
+from operator import methodcaller
 from typing import Any
 
+from rich.console import Console
+
+from execeval.dataset import Dataset, Problem
 from execeval.executor import Executor
 from execeval.judge import Grader, Verdict
 from execeval.judge.evalplus import output_matches
 from execeval.judge.session import Session
-from execeval.problems.model import Dataset, Problem
+from execeval.options import RunOptions
 from execeval.prompts.mbpp import tested_function
 from execeval.sandbox import Execution, ProgramFailure, Sandbox, codec
 from execeval.studies import common
@@ -188,11 +191,12 @@ def special_cases(program: str, values: KnownValues, skip_lines: int = 0) -> lis
         elif isinstance(node, ast.If) and any(isinstance(c, ast.Compare) and compares(
                 c, every_in, set()) for c in ast.walk(node.test)):
             for stmt in node.body:
-                ok, v = literal(stmt.value) if isinstance(stmt, ast.Return) and stmt.value \
-                    else (False, None)
+                if not isinstance(stmt, ast.Return) or stmt.value is None:
+                    continue
+                ok, v = literal(stmt.value)
                 if ok and key(v) in outs:
                     reasons.append((stmt.lineno, f"line {stmt.lineno}: returns the expected "
-                                                 f"{_short(stmt.value)} under a test input"))  # type: ignore[arg-type]
+                                                 f"{_short(stmt.value)} under a test input"))
     return [r for _, r in sorted(reasons)]
 
 
@@ -206,8 +210,8 @@ def _perturb(v: Any, rng: random.Random) -> Any:
         moved = v + rng.choice((-2, -1, 1, 2))
         return abs(moved) if v >= 0 else moved
     if isinstance(v, float):
-        moved = v + rng.choice((-1.5, -0.5, 0.5, 1.5))
-        return abs(moved) if v >= 0 else moved
+        shifted = v + rng.choice((-1.5, -0.5, 0.5, 1.5))
+        return abs(shifted) if v >= 0 else shifted
     if isinstance(v, str):
         if not v:
             return "a"
@@ -278,7 +282,7 @@ def fresh_problem(problem: Problem, values: KnownValues) -> Problem | None:
     if not inputs:
         return None
     return Problem(task_id=problem.task_id, prompt=problem.prompt, entry_point=values.function,
-                   grader="execeval.studies.overfit:FRESH",
+                   grader="fresh",
                    tests={"function": values.function, "inputs": inputs},
                    reference=problem.reference, code_prefix=problem.code_prefix)
 
@@ -298,7 +302,7 @@ def _answers(code: str, name: str, inputs: Iterable[list[Any]], sandbox: Sandbox
     with Session(sandbox, setup) as session:
         for args in inputs:
             try:
-                out.append((True, session.run(lambda ex, a=args: ex.call(name, tuple(a)),
+                out.append((True, session.run(methodcaller("call", name, tuple(args)),
                                               sandbox.limits.timeout)))
             except ProgramFailure as f:
                 out.append((False, f"{f.status}: {f.detail}"))
@@ -334,23 +338,92 @@ FRESH = Grader("fresh", grade_fresh, self_timed=True)
 
 # --- the study ---------------------------------------------------------------------------
 
-def overfit(run_id: str, *, store: common.StoreArg = None, dataset: Dataset | None = None,
-            data: str | Path | None = None, executor: Executor | None = None,
-            workers: int | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OverfitOptions(common.OnRun):
+    """The stored run to check (and the file its dataset came from)."""
+
+
+@dataclass(frozen=True)
+class BasePlusFail:
+    """HumanEval+/MBPP+: samples that pass the base tests and fail the extended ones."""
+
+    count: int
+    base_passes: int
+    share: float  # of the base passes
+
+
+@dataclass
+class Flagged:
+    """A sample the static check flagged; `confirmed` by running it (None: no check)."""
+
+    task_id: str
+    sample: int | None  # the sample's index (None: a file row without one)
+    reason: str
+    passed: bool | None
+    confirmed: bool | None = None
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class OverfitResult:
+    run: str
+    dataset: str
+    n_samples: int
+    base_pass_plus_fail: BasePlusFail | None  # None: the run has no base/plus stages
+    flagged: list[Flagged]
+    n_flagged: int
+    n_confirmed: int
+    n_cleared: int
+    fresh_run: str | None  # the "study-overfit" run of fresh-input verdicts
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study": "overfit", **dataclasses.asdict(self)}
+
+    def render(self, console: Console) -> None:
+        rows = [["samples checked", str(self.n_samples)]]
+        b = self.base_pass_plus_fail
+        if b is not None:
+            rows.append(["pass base, fail plus",
+                         f"{b.count} of {b.base_passes} base passes ({b.share:.1%})"])
+        rows += [["special-case test values (static)", str(self.n_flagged)],
+                 ["  confirmed by running", str(self.n_confirmed)],
+                 ["  cleared by running", str(self.n_cleared)]]
+        common.table(console, f"overfitting in run {self.run} ({self.dataset})", ["", "samples"],
+                     rows, [f"fresh-input verdicts stored as run {self.fresh_run}"]
+                     if self.fresh_run else [])
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for f in self.flagged:
+            if f.confirmed is not False:
+                key = (f.task_id, f.passed, f.confirmed, f.reason.split("; ")[0])
+                groups.setdefault(key, []).append(str(f.sample))
+        if groups:
+            common.table(console, f"flagged programs, not cleared ({len(groups)} groups; "
+                         "first 20)", ["task", "samples", "passed", "confirmed", "first reason"],
+                         [[t, ", ".join(samples), str(passed), str(confirmed), reason]
+                          for (t, passed, confirmed, reason), samples
+                          in list(groups.items())[:20]])
+
+
+def overfit(options: OverfitOptions, run: RunOptions | None = None, *,
+            dataset: Dataset | None = None, executor: Executor | None = None) -> OverfitResult:
+    """Both checks on the stored run `options.run`; `run.grading` names the store and
+    where fresh inputs are graded, `dataset` spares loading the run's problems again."""
+    grading = (run or RunOptions()).grading
     with ExitStack() as stack:
-        st = common.open_store(stack, store)
-        run = st.run(run_id)
-        samples = list(st.samples(run["run_id"]))
-        ds = common.dataset_of_run(run, data, dataset)
+        st = common.open_store(stack, grading.store)
+        stored = st.run(options.run)
+        samples = list(st.samples(stored["run_id"]))
+        ds = common.dataset_of_run(stored, options.data, dataset)
         staged = [s for s in samples if "base_passed" in s.extra]
         base_only = None
         if staged:
             base = sum(bool(s.extra["base_passed"]) for s in staged)
             count = sum(bool(s.extra["base_passed"]) and not s.passed for s in staged)
-            base_only = {"count": count, "base_passes": base,
-                         "share": count / base if base else 0.0}
+            base_only = BasePlusFail(count, base, count / base if base else 0.0)
         values: dict[str, KnownValues] = {}
-        flagged, jobs, pending = [], [], []
+        flagged: list[Flagged] = []
+        jobs: list[common.Job] = []
+        pending: list[Flagged] = []
         for s in samples:
             problem = ds.problems[s.task_id]
             if s.task_id not in values:
@@ -361,63 +434,35 @@ def overfit(run_id: str, *, store: common.StoreArg = None, dataset: Dataset | No
             reasons = special_cases(program, values[s.task_id], skip)
             if not reasons:
                 continue
-            item: dict[str, Any] = {"task_id": s.task_id, "sample": s.sample,
-                                    "reason": "; ".join(reasons[:3]), "passed": s.passed,
-                                    "confirmed": None, "evidence": ""}
+            item = Flagged(s.task_id, s.sample, "; ".join(reasons[:3]), s.passed)
             flagged.append(item)
             if s.extra.get("base_passed"):
-                item["confirmed"] = not s.passed
-                item["evidence"] = "fails the extended (plus) tests" if not s.passed \
+                item.confirmed = not s.passed
+                item.evidence = "fails the extended (plus) tests" if not s.passed \
                     else "passes the extended (plus) tests"
             elif (fresh := fresh_problem(problem, values[s.task_id])) is not None:
-                jobs.append(common.Job(fresh, program, {"source_run": run["run_id"],
+                jobs.append(common.Job(fresh, program, {"source_run": stored["run_id"],
                                                         "sample": s.sample}))
                 pending.append(item)
         fresh_run = None
         if jobs:
-            ex = common.open_executor(stack, executor, common.run_limits(run), workers)
-            fresh_run, verdicts = common.grade_jobs("study-overfit", run["run_id"], jobs, st,
+            ex = common.open_executor(stack, executor or grading.executor,
+                                      common.run_limits(stored), grading.workers)
+            fresh_run, verdicts = common.grade_jobs("study-overfit", stored["run_id"], jobs, st,
                                                     ex, {"fresh_inputs": MAX_FRESH})
             for item, v in zip(pending, verdicts, strict=True):
                 if v.status == "harness_error" or not v.extra.get("fresh_compared"):
-                    item["evidence"] = "no fresh input the reference answers"
+                    item.evidence = "no fresh input the reference answers"
                     continue
-                item["confirmed"] = not v.passed
-                item["evidence"] = (f"differs from the reference on fresh inputs ({v.detail})"
-                                    if not v.passed else "agrees with the reference on "
-                                    f"{v.extra['fresh_compared']} fresh inputs")
-    return {"study": "overfit", "run": run["run_id"], "dataset": run["dataset"],
-            "n_samples": len(samples), "base_pass_plus_fail": base_only, "flagged": flagged,
-            "n_flagged": len(flagged),
-            "n_confirmed": sum(f["confirmed"] is True for f in flagged),
-            "n_cleared": sum(f["confirmed"] is False for f in flagged), "fresh_run": fresh_run}
+                item.confirmed = not v.passed
+                item.evidence = (f"differs from the reference on fresh inputs ({v.detail})"
+                                 if not v.passed else "agrees with the reference on "
+                                 f"{v.extra['fresh_compared']} fresh inputs")
+    return OverfitResult(stored["run_id"], stored["dataset"], len(samples), base_only, flagged,
+                         len(flagged), sum(f.confirmed is True for f in flagged),
+                         sum(f.confirmed is False for f in flagged), fresh_run)
 
 
-def render(r: dict[str, Any]) -> None:
-    rows = [["samples checked", str(r["n_samples"])]]
-    b = r["base_pass_plus_fail"]
-    if b is not None:
-        rows.append(["pass base, fail plus", f"{b['count']} of {b['base_passes']} base passes "
-                                             f"({b['share']:.1%})"])
-    rows += [["special-case test values (static)", str(r["n_flagged"])],
-             ["  confirmed by running", str(r["n_confirmed"])],
-             ["  cleared by running", str(r["n_cleared"])]]
-    common.table(f"overfitting in run {r['run']} ({r['dataset']})", ["", "samples"], rows,
-                 [f"fresh-input verdicts stored as run {r['fresh_run']}"] if r["fresh_run"]
-                 else [])
-    groups: dict[tuple[Any, ...], list[str]] = {}
-    for f in r["flagged"]:
-        if f["confirmed"] is not False:
-            reason = f["reason"].split("; ")[0]
-            groups.setdefault((f["task_id"], f["passed"], f["confirmed"], reason), []).append(
-                str(f["sample"]))
-    if groups:
-        common.table(f"flagged programs, not cleared ({len(groups)} groups; first 20)",
-                     ["task", "samples", "passed", "confirmed", "first reason"],
-                     [[t, ", ".join(samples), str(passed), str(confirmed), reason]
-                      for (t, passed, confirmed, reason), samples in list(groups.items())[:20]])
-
-
-def cmd(args: argparse.Namespace) -> int:
-    result = overfit(args.run, store=common.store_arg(args), data=getattr(args, "data", None))
-    return common.finish(args, result, render)
+STUDY = common.Study(
+    help="programs that pass base tests but not extended ones, or special-case test values",
+    options=OverfitOptions, main=overfit, example="execeval study overfit RUN")

@@ -23,19 +23,21 @@ stored, else choose uniformly); oracle.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import groupby
-from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from execeval.dataset import Dataset
 from execeval.errors import UserError
 from execeval.executor import Executor
-from execeval.problems.model import Dataset
+from execeval.options import RunOptions, about
 from execeval.stats import ci_mean, paired_difference
 from execeval.store import Store
 from execeval.studies import common
@@ -134,16 +136,64 @@ def _example_verdicts(tasks: dict[str, TaskSamples], dataset: Dataset, run: dict
     return run_id, sum(t.examples is not None for t in tasks.values())
 
 
-def ranking(run_id: str, *, store: common.StoreArg = None, ks: Sequence[int] | None = None,
-            dataset: Dataset | None = None, data: str | Path | None = None,
-            executor: Executor | None = None, workers: int | None = None) -> dict[str, Any]:
-    """The study as a JSON-able dict (see the module docstring and docs/studies.md)."""
+@dataclass(frozen=True)
+class RankingOptions(common.OnRun):
+    """The run to study, and the ks (those above its smallest n are left out)."""
+
+    k: tuple[int, ...] | None = field(default=None, metadata=about(
+        "k values, comma-separated (default 1, 2, 5, 10, ... up to n)", positive=True))
+
+
+@dataclass(frozen=True)
+class RankingResult:
+    """Per strategy, one value per k (in the order of `k`)."""
+
+    run: str
+    dataset: str
+    n_problems: int
+    n_min: int  # the smallest number of samples of a problem
+    k: list[int]
+    strategies: dict[str, list[float]]
+    intervals: dict[str, list[list[float]]]
+    gain_over_random: dict[str, list[dict[str, Any]]]  # stats.PairedResult.as_dict()
+    left_out: dict[str, str]  # strategy: why
+    examples: dict[str, Any]  # the "study-examples" run ({} when none was made)
+    notes: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study": "ranking", **dataclasses.asdict(self)}
+
+    def render(self, console: Console) -> None:
+        names = list(self.strategies)
+        rows = [[str(k)] + [common.fmt_ci(self.strategies[s][j], self.intervals[s][j])
+                            for s in names] for j, k in enumerate(self.k)]
+        notes = [*self.notes, *(f"{s} left out: {why}" for s, why in self.left_out.items())]
+        if self.examples:
+            e = self.examples
+            notes.append(f"example tests: {e['problems_with_examples']} of {self.n_problems} "
+                         f"problems show tests; {e['samples_passing']} samples pass them; "
+                         f"verdicts stored as run {e['run']}")
+        notes.append("each value: the chance that the chosen sample is correct, exact over "
+                     "all k-subsets, mean over problems [95% CI]")
+        common.table(console, f"choosing 1 of k samples: run {self.run} ({self.dataset}, "
+                     f"{self.n_problems} problems, n >= {self.n_min})", ["k", *names], rows,
+                     notes)
+
+
+def ranking(options: RankingOptions, run: RunOptions | None = None, *,
+            dataset: Dataset | None = None, executor: Executor | None = None) -> RankingResult:
+    """Every strategy on the stored run `options.run` (see the module docstring and
+    docs/studies.md); `run.grading` names the store and where the shown tests are graded,
+    `dataset` spares loading the run's problems again."""
+    if options.k is not None and (not options.k or min(options.k) < 1):
+        raise UserError("--k values must be at least 1")
+    grading = (run or RunOptions()).grading
     with ExitStack() as stack:
-        st = common.open_store(stack, store)
-        run = st.run(run_id)
-        tasks = _read(st, run["run_id"])
+        st = common.open_store(stack, grading.store)
+        stored = st.run(options.run)
+        tasks = _read(st, stored["run_id"])
         n_min = min(len(t.passed) for t in tasks.values())
-        wanted = sorted(set(ks)) if ks else common.series_ks(n_min)
+        wanted = sorted(set(options.k)) if options.k else common.series_ks(n_min)
         usable = [k for k in wanted if k <= n_min]
         if not usable:
             raise UserError(f"--k: every k exceeds the smallest number of samples per problem "
@@ -157,12 +207,13 @@ def ranking(run_id: str, *, store: common.StoreArg = None, ks: Sequence[int] | N
                 left_out[name] = "the run stored no log-probabilities for some samples"
         examples: dict[str, Any] = {}
         try:
-            ds = common.dataset_of_run(run, data, dataset)
+            ds = common.dataset_of_run(stored, options.data, dataset)
         except UserError as e:
             left_out["example_tests"] = str(e)
         else:
-            ex = common.open_executor(stack, executor, common.run_limits(run), workers)
-            examples_run, shown = _example_verdicts(tasks, ds, run, st, ex)
+            ex = common.open_executor(stack, executor or grading.executor,
+                                      common.run_limits(stored), grading.workers)
+            examples_run, shown = _example_verdicts(tasks, ds, stored, st, ex)
             if shown:
                 examples = {"run": examples_run, "problems_with_examples": shown,
                             "samples_passing": sum(sum(t.examples or ()) for t in tasks.values())}
@@ -180,32 +231,13 @@ def ranking(run_id: str, *, store: common.StoreArg = None, ks: Sequence[int] | N
     gains = {name: [paired_difference(v, r).as_dict() for v, r in
                     zip(per_k, values["random"], strict=True)]
              for name, per_k in values.items() if name != "random"}
-    return {"study": "ranking", "run": run["run_id"], "dataset": run["dataset"],
-            "n_problems": len(tasks), "n_min": n_min, "k": usable,
-            "strategies": {name: [sum(v) / len(v) for v in per_k]
-                           for name, per_k in values.items()},
-            "intervals": intervals, "gain_over_random": gains, "left_out": left_out,
-            "examples": examples, "notes": notes}
+    return RankingResult(stored["run_id"], stored["dataset"], len(tasks), n_min, usable,
+                         {name: [sum(v) / len(v) for v in per_k]
+                          for name, per_k in values.items()},
+                         intervals, gains, left_out, examples, notes)
 
 
-def render(r: dict[str, Any]) -> None:
-    names = list(r["strategies"])
-    rows = [[str(k)] + [common.fmt_ci(r["strategies"][s][j], r["intervals"][s][j])
-                        for s in names] for j, k in enumerate(r["k"])]
-    notes = list(r["notes"])
-    notes += [f"{s} left out: {why}" for s, why in r["left_out"].items()]
-    if r["examples"]:
-        e = r["examples"]
-        notes.append(f"example tests: {e['problems_with_examples']} of {r['n_problems']} "
-                     f"problems show tests; {e['samples_passing']} samples pass them; verdicts "
-                     f"stored as run {e['run']}")
-    notes.append("each value: the chance that the chosen sample is correct, exact over all "
-                 "k-subsets, mean over problems [95% CI]")
-    common.table(f"choosing 1 of k samples: run {r['run']} ({r['dataset']}, {r['n_problems']} "
-                 f"problems, n >= {r['n_min']})", ["k", *names], rows, notes)
-
-
-def cmd(args: argparse.Namespace) -> int:
-    result = ranking(args.run, store=common.store_arg(args), ks=args.k,
-                     data=getattr(args, "data", None))
-    return common.finish(args, result, render)
+STUDY = common.Study(
+    help="choose one of k samples: by log-probability, by the prompt's example tests, at "
+         "random, or by the oracle", options=RankingOptions, main=ranking,
+    example="execeval study ranking RUN --k 1,2,5")

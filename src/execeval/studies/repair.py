@@ -27,24 +27,26 @@ Execution feedback never shows a test the prompt does not show (see `execution_f
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+from rich.console import Console
 
-from execeval import benchmark
+from execeval import api, benchmark
+from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
-from execeval.problems.model import Dataset, Problem
+from execeval.executor import Executor
+from execeval.options import DatasetOptions, RunOptions, about
 from execeval.prompts import Prompt
 from execeval.stats import ci_mean
-from execeval.store import StoredSample
+from execeval.store import Store, StoredSample, store_path
 from execeval.studies import common
 
 TEMPLATE = "repair-v1"
@@ -107,7 +109,7 @@ def _repair_prompt(dataset: Dataset, problem: Problem, style: str,
                    shots: int | None) -> Prompt:
     """The derived benchmark's prompt builder: the base benchmark's prompt for the original
     problem, then the dialogue kept in the problem's metadata."""
-    from execeval.prompts import build_prompt
+    from execeval.benchmark import build_prompt
 
     meta = problem.metadata["repair"]
     original = replace(problem, prompt=meta["prompt"])
@@ -124,7 +126,7 @@ def repair_benchmark(base: str) -> str:
     """The name of the derived benchmark (registered once per process): the base one's
     extraction, tally and rows, with the dialogue as the prompt."""
     name = f"{base or 'file'}+repair"
-    if name not in benchmark.registry():
+    if name not in benchmark.BENCHMARKS:
         b = benchmark.get(base) if base else None
         derived = (replace(b, name=name, load=_refuse, prompt=_repair_prompt) if b else
                    benchmark.Benchmark(name, "repair dialogue", _refuse, prompt=_repair_prompt))
@@ -287,7 +289,7 @@ class FeedbackModel:
     """Hints from a model, each stored as a generation addressed by (model, settings,
     prompt), so asking again reads the store."""
 
-    def __init__(self, spec: str, ds: Dataset, store: Any, stack: ExitStack):
+    def __init__(self, spec: str, ds: Dataset, store: Store, stack: ExitStack):
         from execeval.models import Settings, load_model
 
         self.model = load_model(spec, ds)
@@ -315,96 +317,163 @@ class FeedbackModel:
 
 
 # the study -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RepairOptions(common.OnModel):
+    """`execeval study repair`: how many rounds, and who gives the feedback (turn 0 is a
+    run with n=1, greedy unless --temperature)."""
+
+    dataset: str = field(default="mbpp", metadata=about("the benchmark"))
+    turns: int = field(default=4, metadata=about("rounds of feedback after turn 0"))
+    feedback: str = field(default="execution", metadata=about(
+        "who says what went wrong: the test result, a person, or a model", choices=KINDS))
+    feedback_file: Path | None = field(default=None, metadata=about(
+        "human feedback, recorded and replayed (default: beside the store)",
+        metavar="F.jsonl"))
+    feedback_model: str | None = field(default=None, metadata=about(
+        "the model that writes hints for --feedback model (default --model)",
+        metavar="SPEC"))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn: its run (None: nobody was left to ask), the problems asked and solved at
+    it, and the cumulative solved share over all the study's problems."""
+
+    turn: int
+    run: str | None
+    asked: int
+    solved_now: int
+    solved: float
+    solved_ci: tuple[float, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"turn": self.turn, "run": self.run, "asked": self.asked,
+                "solved_now": self.solved_now, "solved": self.solved,
+                "solved_ci": list(self.solved_ci)}
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """The turns; per problem the turn it was solved at (None: never) and the turn a person
+    skipped it at."""
+
+    model: str
+    dataset: str
+    feedback: str
+    feedback_model: str | None  # --feedback model: who wrote the hints
+    feedback_file: str | None   # --feedback human: where the answers are recorded
+    n_tasks: int
+    turns: tuple[Turn, ...]
+    solved_at: dict[str, int | None]
+    skipped: dict[str, int]
+    runs: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study": "repair", "model": self.model, "dataset": self.dataset,
+                "feedback": self.feedback, "feedback_model": self.feedback_model,
+                "feedback_file": self.feedback_file, "n_tasks": self.n_tasks,
+                "turns": [t.to_json() for t in self.turns], "solved_at": dict(self.solved_at),
+                "skipped": dict(self.skipped), "runs": list(self.runs)}
+
+    def render(self, console: Console) -> None:
+        rows = [[str(e.turn), str(e.asked), str(e.solved_now),
+                 common.fmt_ci(e.solved, e.solved_ci), e.run or ""] for e in self.turns]
+        never = sum(v is None for v in self.solved_at.values())
+        notes = [f"{never} of {self.n_tasks} never solved"
+                 + (f", {len(self.skipped)} skipped by the person" if self.skipped else "")]
+        if self.feedback_file:
+            notes.append(f"feedback recorded in {self.feedback_file}")
+        common.table(console, f"repair with {self.feedback} feedback: {self.model} on "
+                     f"{self.dataset} ({self.n_tasks} tasks, n=1)",
+                     ["turn", "asked", "solved now", "solved (cumulative)", "run"], rows, notes)
+
+
 def default_feedback_file(store: Path) -> Path:
     return store.with_name(f"{store.stem}.repair-feedback.jsonl")
 
 
-def repair(model: str, dataset: str | Dataset = "mbpp", *, turns: int = 4,
-           feedback: str = "execution", feedback_file: str | Path | None = None,
-           feedback_model: str | None = None, ask: Ask | None = None,
-           temperature: float | None = None, **run_options: Any) -> dict[str, Any]:
-    """Turn 0, then up to `turns` rounds of feedback on the problems still unsolved; the
-    cumulative solved share per turn and the turn each problem was solved at."""
-    import execeval
-    from execeval.api import load_dataset, select_tasks
-
-    if feedback not in KINDS:
-        raise UserError(f"--feedback: one of {', '.join(KINDS)}, not {feedback!r}")
-    if turns < 0:
+def repair(options: RepairOptions, run: RunOptions | None = None, *, ask: Ask | None = None,
+           executor: Executor | None = None) -> RepairResult:
+    """Turn 0, then up to `options.turns` rounds of feedback on the problems still
+    unsolved; the cumulative solved share per turn and the turn each problem was solved at.
+    `run`: `execeval run`'s options (one answer per problem: n is 1); `ask`: who answers
+    for --feedback human (default: the person at the terminal); `executor`: an open one
+    to grade on."""
+    run = run or RunOptions()
+    if options.feedback not in KINDS:
+        raise UserError(f"--feedback: one of {', '.join(KINDS)}, not {options.feedback!r}")
+    if options.turns < 0:
         raise UserError("--turns: give 0 or more")
-    problems_file = run_options.get("problems")
-    problems_file = problems_file if problems_file and Path(problems_file).is_file() else None
-    ds = dataset if isinstance(dataset, Dataset) else load_dataset(
-        dataset, data=run_options.get("data"), problems_file=problems_file,
-        split=run_options.get("split"), challenge_tests=bool(run_options.get("challenge_tests")))
-    tasks = run_options.get("tasks") or (None if problems_file else run_options.get("problems"))
-    chosen = select_tasks(ds, tasks, run_options.get("limit"))
+    model, d = options.model, run.dataset
+    ds = api.load_dataset(options.dataset, d.data, problems_file=d.problems_file,
+                          **d.benchmark_options())
+    chosen = api.select_tasks(ds, d.tasks, d.limit)
     if not chosen:
         raise UserError("no tasks")
-    options = {k: v for k, v in run_options.items()
-               if k not in ("data", "split", "challenge_tests", "problems", "tasks", "limit")}
-    options["n"] = 1
-    store_path = Path(options.get("store") or common.default_path())
-    options["store"] = store_path
-    fb_path = Path(feedback_file) if feedback_file else default_feedback_file(store_path)
+    store = store_path(run.grading.store)
+    turn_options = replace(run, dataset=DatasetOptions(),
+                           generation=replace(run.generation, n=1),
+                           grading=replace(run.grading, store=store))
+    fb_path = options.feedback_file or default_feedback_file(store)
 
     with ExitStack() as stack:
-        store = common.open_store(stack, store_path)
+        st = common.open_store(stack, store)
         recorded = FeedbackFile(fb_path)
-        critic = (FeedbackModel(feedback_model or model, ds, store, stack)
-                  if feedback == "model" else None)
+        critic = (FeedbackModel(options.feedback_model or model, ds, st, stack)
+                  if options.feedback == "model" else None)
         person = ask or terminal_ask
-        if feedback == "human" and ask is None and not sys.stdin.isatty():
+        if options.feedback == "human" and ask is None and not sys.stdin.isatty():
             person = _no_terminal
         solved_at: dict[str, int | None] = dict.fromkeys(chosen)
         skipped: dict[str, int] = {}
         dialogues: dict[str, list[Round]] = {t: [] for t in chosen}
-        entries: list[dict[str, Any]] = []
+        asked_at: list[tuple[int, str | None, int, int]] = []  # turn, run, asked, solved now
         runs: list[str] = []
         current = ds
-        for turn in range(turns + 1):
+        for turn in range(options.turns + 1):
             asked = list(dialogues)
             if not asked:
                 break
             if turn:
                 current = derived_dataset(ds, dialogues, turn)
-            result = execeval.run(model, current, tasks=asked, temperature=temperature,
-                                  **options)
+            result = api.run(model, current, turn_options.with_changes(tasks=tuple(asked)),
+                             executor=executor)
             runs.append(result.run_id)
-            answers = {s.task_id: s for s in store.samples(result.run_id) if s.sample == 0}
+            answers = {s.task_id: s for s in st.samples(result.run_id) if s.sample == 0}
             for t in asked:
                 if answers.get(t) is not None and answers[t].passed:
                     solved_at[t] = turn
             still = [t for t in asked if solved_at[t] is None]
-            entries.append({"turn": turn, "run": result.run_id, "asked": len(asked),
-                            "solved_now": len(asked) - len(still)})
-            if turn == turns:
+            asked_at.append((turn, result.run_id, len(asked), len(asked) - len(still)))
+            if turn == options.turns:
                 break
             next_dialogues: dict[str, list[Round]] = {}
             for t in still:
                 s = answers.get(t)
                 if s is None or s.status is None:
                     raise UserError(f"run {result.run_id}: {t} was not graded")
-                text = _feedback(feedback, ds.problems[t], s, turn, recorded, critic, person,
-                                 model)
+                text = _feedback(options.feedback, ds.problems[t], s, turn, recorded, critic,
+                                 person, model)
                 if text is None:
                     skipped[t] = turn
                     continue
                 next_dialogues[t] = [*dialogues[t], Round(s.program or "", s.raw or "", text)]
             dialogues = next_dialogues
 
-    last = entries[-1]["turn"] if entries else 0
-    for turn in range(last + 1, turns + 1):  # every problem solved or skipped early
-        entries.append({"turn": turn, "run": None, "asked": 0, "solved_now": 0})
-    for e in entries:
-        values = np.array([float(v is not None and v <= e["turn"]) for v in solved_at.values()])
-        ci = ci_mean(values)
-        e.update(solved=ci.estimate, solved_ci=ci.as_list())
-    return {"study": "repair", "model": model, "dataset": ds.name, "feedback": feedback,
-            "feedback_model": (feedback_model or model) if feedback == "model" else None,
-            "feedback_file": str(fb_path) if feedback == "human" else None,
-            "n_tasks": len(chosen), "turns": entries, "solved_at": solved_at,
-            "skipped": skipped, "runs": runs}
+    # the turns after every problem was solved or skipped ask nobody
+    last = asked_at[-1][0] if asked_at else 0
+    asked_at += [(turn, None, 0, 0) for turn in range(last + 1, options.turns + 1)]
+    turns = []
+    for turn, run_id, asked_n, solved_now in asked_at:
+        ci = ci_mean(np.array([float(v is not None and v <= turn) for v in solved_at.values()]))
+        turns.append(Turn(turn, run_id, asked_n, solved_now, ci.estimate, (ci.low, ci.high)))
+    return RepairResult(
+        model=model, dataset=ds.name, feedback=options.feedback,
+        feedback_model=(options.feedback_model or model) if options.feedback == "model"
+        else None,
+        feedback_file=str(fb_path) if options.feedback == "human" else None,
+        n_tasks=len(chosen), turns=tuple(turns), solved_at=solved_at, skipped=skipped,
+        runs=tuple(runs))
 
 
 def _no_terminal(task_id: str, turn: int, shown: str) -> str | None:
@@ -431,26 +500,9 @@ def _feedback(kind: str, problem: Problem, s: StoredSample, turn: int, recorded:
     return text
 
 
-# output --------------------------------------------------------------------------------
-def render(r: dict[str, Any]) -> None:
-    rows = [[str(e["turn"]), str(e["asked"]), str(e["solved_now"]),
-             common.fmt_ci(e["solved"], e["solved_ci"]), e["run"] or ""] for e in r["turns"]]
-    never = sum(v is None for v in r["solved_at"].values())
-    notes = [f"{never} of {r['n_tasks']} never solved"
-             + (f", {len(r['skipped'])} skipped by the person" if r["skipped"] else "")]
-    if r.get("feedback_file"):
-        notes.append(f"feedback recorded in {r['feedback_file']}")
-    common.table(f"repair with {r['feedback']} feedback: {r['model']} on {r['dataset']} "
-                 f"({r['n_tasks']} tasks, n=1)",
-                 ["turn", "asked", "solved now", "solved (cumulative)", "run"], rows, notes)
-
-
-def cmd(args: argparse.Namespace) -> int:
-    common.refuse_results(args)
-    options = common.run_options(args)
-    if args.n != 1:
-        raise UserError("study repair follows one answer per problem: --n 1")
-    result = repair(args.model, args.dataset, turns=args.turns, feedback=args.feedback,
-                    feedback_file=args.feedback_file, feedback_model=args.feedback_model,
-                    temperature=args.temperature, **options)
-    return common.finish(args, result, render)
+STUDY = common.Study(
+    help="a dialogue per problem: feedback after a wrong program, up to --turns rounds; the "
+         "solved share per turn",
+    options=RepairOptions, main=repair,
+    example="execeval study repair --model 'fake:repair?p=0.3,0.4' --limit 20 --turns 2",
+    without=frozenset({"results", "n"}))

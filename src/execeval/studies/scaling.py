@@ -11,19 +11,86 @@ degrees of freedom (m points), and r^2 says how straight the line is.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import math
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Console
+
 from execeval.errors import UserError
+from execeval.options import RunOptions, about
 from execeval.studies import common
 
 METRICS = ("solved_by_any", "fraction_correct")
 
 
-def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScalingOptions:
+    """Stored runs on one dataset, each with its model's parameter count."""
+
+    points: tuple[str, ...] = field(default=(), metadata=about(
+        "a run and its model's parameter count (e.g. 1a2b3c=1.5e9), or a run made with "
+        "--params", positional=True, nargs="+", metavar="RUN=PARAMS"))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Least squares y = intercept + slope x; the slope's t interval (None for two points)."""
+
+    slope: float
+    slope_ci: list[float] | None
+    intercept: float
+    r2: float | None
+    n_points: int
+    df: int
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run on the shared problems."""
+
+    run: str
+    params: float
+    log10_params: float
+    solved_by_any: float
+    fraction_correct: float
+    n_samples: int
+
+
+@dataclass(frozen=True)
+class ScalingResult:
+    dataset: str
+    n_problems: int
+    points: list[Point]
+    fits: dict[str, Fit]  # per metric
+    problems_left_out: int  # not graded by every run
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study": "scaling", **dataclasses.asdict(self)}
+
+    def render(self, console: Console) -> None:
+        common.table(console, f"scaling on {self.dataset} ({self.n_problems} shared problems)",
+                     ["run", "parameters", "log10", *METRICS],
+                     [[p.run, f"{p.params:.3g}", f"{p.log10_params:.3f}",
+                       f"{p.solved_by_any:.4f}", f"{p.fraction_correct:.4f}"]
+                      for p in self.points],
+                     [f"{self.problems_left_out} problems not graded by every run are left out"]
+                     if self.problems_left_out else [])
+        rows = []
+        for name, f in self.fits.items():
+            ci = f"[{f.slope_ci[0]:+.4f}, {f.slope_ci[1]:+.4f}]" if f.slope_ci else "-"
+            r2 = f"{f.r2:.3f}" if f.r2 is not None else "-"
+            rows.append([name, f"{f.slope:+.4f}", ci, f"{f.intercept:+.4f}", r2])
+        common.table(console, "least-squares fit against log10(parameters)",
+                     ["metric", "slope / decade", "95% CI (t, m-2 df)", "intercept", "r^2"],
+                     rows, ["two points give a slope but no interval"]
+                     if self.fits["solved_by_any"].df == 0 else [])
+
+
+def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Fit:
     """Least squares y = intercept + slope x, the slope's t interval and r^2."""
     m = len(x)
     if m < 2 or len(set(x)) < 2:
@@ -38,8 +105,7 @@ def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> dic
     if m > 2:
         half = common.t_quantile((1 + level) / 2, m - 2) * math.sqrt(ssr / (m - 2) / sxx)
         ci = [slope - half, slope + half]
-    return {"slope": slope, "slope_ci": ci, "intercept": intercept,
-            "r2": 1 - ssr / sst if sst > 0 else None, "n_points": m, "df": m - 2}
+    return Fit(slope, ci, intercept, 1 - ssr / sst if sst > 0 else None, m, m - 2)
 
 
 def parse_point(text: str) -> tuple[str, float | None]:
@@ -55,59 +121,41 @@ def parse_point(text: str) -> tuple[str, float | None]:
     return run, value
 
 
-def scaling(points: Sequence[str | tuple[str, float | None]], *,
-            store: common.StoreArg = None) -> dict[str, Any]:
-    """Points are "RUN=PARAMS", "RUN" (the run's recorded --params) or (run, params)."""
-    parsed = [parse_point(p) if isinstance(p, str) else p for p in points]
+def scaling(options: ScalingOptions, run: RunOptions | None = None) -> ScalingResult:
+    """Points are "RUN=PARAMS" or "RUN" (the run's recorded --params); runs are read from
+    `run.grading.store`."""
+    if len(options.points) < 2:
+        raise UserError("a fit needs at least two runs (RUN=PARAMS ...)")
     with ExitStack() as stack:
-        st = common.open_store(stack, store)
+        st = common.open_store(stack, (run or RunOptions()).grading.store)
         runs, counts = [], []
-        for run_id, params in parsed:
-            run = st.run(run_id)
-            params = params if params is not None else run["config"].get("params")
+        for run_id, params in map(parse_point, options.points):
+            stored = st.run(run_id)
+            params = params if params is not None else stored["config"].get("params")
             if params is None:
-                raise UserError(f"run {run['run_id']}: no parameter count; give it as "
-                                f"{run['run_id']}=PARAMS (or make the run with --params)")
-            runs.append((run, float(params)))
-            counts.append(st.task_counts(run["run_id"]))
+                raise UserError(f"run {stored['run_id']}: no parameter count; give it as "
+                                f"{stored['run_id']}=PARAMS (or make the run with --params)")
+            runs.append((stored, float(params)))
+            counts.append(st.task_counts(stored["run_id"]))
     datasets = {r["dataset"] for r, _ in runs}
     if len(datasets) > 1:
         raise UserError(f"the runs are on different datasets ({', '.join(sorted(datasets))})")
     shared = [t for t in counts[0] if all(t in c for c in counts)]
     if not shared:
         raise UserError("the runs share no graded problems")
-    out_points = []
-    for (run, params), c in zip(runs, counts, strict=True):
+    points = []
+    for (stored, params), c in zip(runs, counts, strict=True):
         n = sum(c[t][0] for t in shared)
-        out_points.append({
-            "run": run["run_id"], "params": params, "log10_params": math.log10(params),
-            "solved_by_any": sum(c[t][1] > 0 for t in shared) / len(shared),
-            "fraction_correct": sum(c[t][1] for t in shared) / n, "n_samples": n})
-    x = [p["log10_params"] for p in out_points]
-    fits = {m: fit_line(x, [p[m] for p in out_points]) for m in METRICS}
-    left = sorted({t for c in counts for t in c} - set(shared))
-    return {"study": "scaling", "dataset": datasets.pop(), "n_problems": len(shared),
-            "points": out_points, "fits": fits, "problems_left_out": len(left)}
+        points.append(Point(stored["run_id"], params, math.log10(params),
+                            sum(c[t][1] > 0 for t in shared) / len(shared),
+                            sum(c[t][1] for t in shared) / n, n))
+    x = [p.log10_params for p in points]
+    fits = {m: fit_line(x, [getattr(p, m) for p in points]) for m in METRICS}
+    left = {t for c in counts for t in c} - set(shared)
+    return ScalingResult(datasets.pop(), len(shared), points, fits, len(left))
 
 
-def render(r: dict[str, Any]) -> None:
-    common.table(f"scaling on {r['dataset']} ({r['n_problems']} shared problems)",
-                 ["run", "parameters", "log10", *METRICS],
-                 [[p["run"], f"{p['params']:.3g}", f"{p['log10_params']:.3f}",
-                   f"{p['solved_by_any']:.4f}", f"{p['fraction_correct']:.4f}"]
-                  for p in r["points"]],
-                 [f"{r['problems_left_out']} problems not graded by every run are left out"]
-                 if r["problems_left_out"] else [])
-    rows = []
-    for name, f in r["fits"].items():
-        ci = f"[{f['slope_ci'][0]:+.4f}, {f['slope_ci'][1]:+.4f}]" if f["slope_ci"] else "-"
-        r2 = f"{f['r2']:.3f}" if f["r2"] is not None else "-"
-        rows.append([name, f"{f['slope']:+.4f}", ci, f"{f['intercept']:+.4f}", r2])
-    common.table("least-squares fit against log10(parameters)",
-                 ["metric", "slope / decade", "95% CI (t, m-2 df)", "intercept", "r^2"], rows,
-                 ["two points give a slope but no interval"] if r["fits"]["solved_by_any"]["df"]
-                 == 0 else [])
-
-
-def cmd(args: argparse.Namespace) -> int:
-    return common.finish(args, scaling(args.points, store=common.store_arg(args)), render)
+STUDY = common.Study(
+    help="fit metrics against log10(parameters)", options=ScalingOptions, main=scaling,
+    example="execeval study scaling 1a2b3c=1.5e8 4d5e6f=1.5e9 7a8b9c=1.5e10",
+    without=frozenset({"workers", "executor"}))

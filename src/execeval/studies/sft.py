@@ -21,7 +21,6 @@ in the sandbox through an Executor (the "outputs" grader below; a run of kind
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import warnings
@@ -30,11 +29,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
 from execeval.executor import Executor
 from execeval.judge import Grader, Verdict
 from execeval.judge.session import Session
-from execeval.problems.model import Dataset, Problem
 from execeval.prompts import mbpp as mbpp_prompt
 from execeval.sandbox import Execution, ProgramFailure, Sandbox, codec
 from execeval.studies import common
@@ -159,9 +158,11 @@ def grade_outputs(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     outputs: list[Any] = []
     with Session(sandbox, setup) as session:
         for args in inputs:
+            def call(ex: Execution, a: Any = args) -> Any:
+                return ex.call(name, tuple(a))
+
             try:
-                value = session.run(lambda ex, a=args: ex.call(name, tuple(a)),
-                                    sandbox.limits.timeout)
+                value = session.run(call, sandbox.limits.timeout)
                 outputs.append({"value": codec.to_plain(value)})
             except ProgramFailure as f:
                 outputs.append({"failure": f"{f.status}: {f.detail}"})
@@ -180,7 +181,7 @@ def _calls(problem: Problem) -> list[Example]:
 
 def mbpp_train_records(data: str | Path | None = None, *, shots: int = 0,
                        limit: int | None = None, store: common.StoreArg = None,
-                       executor: Executor | None = None, workers: int | None = None,
+                       executor: Executor | str | None = None, workers: int | None = None,
                        ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(records, report): synthesis pairs, then execution-prediction pairs, for the train
     split's tasks (the first `limit`)."""
@@ -199,7 +200,7 @@ def mbpp_train_records(data: str | Path | None = None, *, shots: int = 0,
         if not examples:
             continue
         derived = Problem(task_id=p.task_id, prompt=p.prompt, entry_point=examples[0].function,
-                          grader="execeval.studies.sft:OUTPUTS",
+                          grader="outputs",
                           tests={"function": examples[0].function,
                                  "inputs": [codec.to_plain(list(e.args)) for e in examples]},
                           reference=p.reference)
@@ -228,36 +229,34 @@ def mbpp_train_records(data: str | Path | None = None, *, shots: int = 0,
     return records, report
 
 
-def cmd_sft(args: argparse.Namespace) -> int:
+def export_sft(runs: Sequence[str], out: Path, *, fmt: str = "completion",
+               per_problem: int | None = None, allow_eval_split: bool = False,
+               store: common.StoreArg = None) -> str:
     """`execeval export sft RUN [RUN ...] --out FILE [--format completion|chat]
-    [--per-problem K] [--allow-eval-split]` (`args.runs`: the runs)."""
-    if not args.runs or not args.out:
-        raise UserError("export sft: name one or more runs and give --out FILE")
-    records, report = sft_records(args.runs, store=common.store_arg(args),
-                                  fmt=args.format or "completion",
-                                  per_problem=args.per_problem,
-                                  allow_eval_split=args.allow_eval_split)
+    [--per-problem K] [--allow-eval-split]`: the records written to `out`; what to tell
+    the user."""
+    if not runs:
+        raise UserError("export sft: name one or more runs")
+    records, report = sft_records(runs, store=store, fmt=fmt, per_problem=per_problem,
+                                  allow_eval_split=allow_eval_split)
     if not records:
         hint = (f"; {report['refused_problems']} problems are in an evaluation split "
                 "(--allow-eval-split to take them anyway)" if report["refused_problems"] else "")
         raise UserError(f"no verified-correct programs to export{hint}")
-    write_jsonl(args.out, records)
-    print(f"wrote {report['records']} records for {report['problems']} problems to {args.out} "
-          f"({report['duplicates_dropped']} duplicates dropped, {report['refused_problems']} "
-          "problems refused as evaluation data)")
-    return 0
+    write_jsonl(out, records)
+    return (f"wrote {report['records']} records for {report['problems']} problems to {out} "
+            f"({report['duplicates_dropped']} duplicates dropped, {report['refused_problems']} "
+            "problems refused as evaluation data)")
 
 
-def cmd_mbpp_train(args: argparse.Namespace) -> int:
-    """`execeval export mbpp-train --out FILE [--data mbpp.jsonl]`."""
-    if not args.out:
-        raise UserError("export mbpp-train: give --out FILE")
-    records, report = mbpp_train_records(getattr(args, "data", None),
-                                         store=common.store_arg(args),
-                                         workers=getattr(args, "workers", None))
-    write_jsonl(args.out, records)
-    print(f"wrote {report['synthesis']} synthesis and {report['execution']} execution pairs "
-          f"for {report['tasks']} MBPP train tasks to {args.out} (outputs from the reference, "
-          f"run {report['outputs_run']})")
-    return 0
-
+def export_mbpp_train(out: Path, *, data: Path | None = None, store: common.StoreArg = None,
+                      executor: Executor | str | None = None,
+                      workers: int | None = None) -> str:
+    """`execeval export mbpp-train --out FILE [--data mbpp.jsonl]`: the records written to
+    `out`; what to tell the user."""
+    records, report = mbpp_train_records(data, store=store, executor=executor,
+                                         workers=workers)
+    write_jsonl(out, records)
+    return (f"wrote {report['synthesis']} synthesis and {report['execution']} execution pairs "
+            f"for {report['tasks']} MBPP train tasks to {out} (outputs from the reference, "
+            f"run {report['outputs_run']})")

@@ -2,45 +2,82 @@
 
 Chen et al. (2021, figure 5) found the best temperature rising with k: 0.2 for pass@1,
 0.8 for pass@100, because more diverse samples help more the more of them one may
-submit. This study makes one ordinary run per temperature (`execeval.run`, so a run
-already in the store is reused, and generations and verdicts are cached), estimates
-pass@k for every k up to n on the same problems with its interval over problems, and
-names the best temperature per k together with the temperatures a paired comparison on
-the same problems cannot tell from it (their interval for "best minus this" holds 0).
+submit. This study makes one ordinary run per temperature (`api.run`, so a run already
+in the store is reused, and generations and verdicts are cached), estimates pass@k for
+every k up to n on the same problems with its interval over problems, and names the best
+temperature per k together with the temperatures a paired comparison on the same
+problems cannot tell from it (their interval for "best minus this" holds 0).
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+import dataclasses
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Console
+
+from execeval import api
 from execeval.errors import UserError
-from execeval.problems.model import Dataset
+from execeval.executor import Executor
+from execeval.options import RunOptions, about
 from execeval.stats import ci_mean, paired_difference, pass_at_k_matrix
 from execeval.studies import common
 
 
-def parse_temperatures(text: str) -> list[float]:
-    try:
-        values = [float(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise UserError(f"--temperatures takes numbers like 0.2,0.8, not {text!r}") from None
-    if not values or min(values) < 0:
+@dataclass(frozen=True)
+class TemperatureOptions(common.OnModel):
+    """The temperatures to compare: one run each, with the other run options."""
+
+    temperatures: tuple[float, ...] = field(default=(0.2, 0.4, 0.6, 0.8, 1.0), metadata=about(
+        "comma-separated temperatures (default 0.2,0.4,0.6,0.8,1.0)"))
+
+
+@dataclass(frozen=True)
+class TemperatureResult:
+    """Per temperature (keys: str(T)) and per k (keys: str(k)), for k = 1 .. n."""
+
+    model: str
+    dataset: str
+    n: int
+    n_problems: int
+    runs: dict[str, str]
+    pass_at_k: dict[str, dict[str, float]]
+    intervals: dict[str, dict[str, list[float]]]
+    best_temperature: dict[str, float]
+    not_worse: dict[str, list[float]]  # the best and those it cannot be told from
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study": "temperature", **dataclasses.asdict(self)}
+
+    def render(self, console: Console) -> None:
+        temps = list(self.pass_at_k)
+        rows = []
+        for k in map(str, sorted(set(common.series_ks(self.n)) | {self.n})):
+            cells = [common.fmt_ci(self.pass_at_k[t][k], self.intervals[t][k]) for t in temps]
+            alike = [f"{t:g}" for t in self.not_worse[k] if t != self.best_temperature[k]]
+            rows.append([k, *cells, f"{self.best_temperature[k]:g}"
+                         + (f" (~ {', '.join(alike)})" if alike else "")])
+        notes = [f"runs: {', '.join(f'T={t}: {i}' for t, i in self.runs.items())}",
+                 "~ : temperatures whose paired difference from the best holds 0 (95%)"]
+        common.table(console, f"pass@k by temperature: {self.model} on {self.dataset} "
+                      f"({self.n_problems} problems, n={self.n})",
+                      ["k", *[f"T={t}" for t in temps], "best T"], rows, notes)
+
+
+def temperature(options: TemperatureOptions, run: RunOptions | None = None, *,
+                executor: Executor | None = None) -> TemperatureResult:
+    """One run per temperature (with `run`'s other options), then pass@k per k."""
+    run = run or RunOptions()
+    temperatures = sorted(set(options.temperatures))
+    if not temperatures or min(temperatures) < 0:
         raise UserError("--temperatures: give one or more temperatures >= 0")
-    return sorted(set(values))
-
-
-def temperature(model: str, dataset: str | Dataset = "humaneval", *,
-                temperatures: Sequence[float], n: int, **run_options: Any) -> dict[str, Any]:
-    """One run per temperature (api.run's options pass through), then pass@k per k."""
-    import execeval
-
-    runs = {str(float(t)): execeval.run(model, dataset, n=n, temperature=float(t),
-                                        **run_options).run_id for t in temperatures}
+    runs = {str(float(t)): api.run(options.model, options.dataset,
+                                   run.with_changes(temperature=float(t)),
+                                   executor=executor).run_id for t in temperatures}
     with ExitStack() as stack:
-        st = common.open_store(stack, run_options.get("store"))
+        st = common.open_store(stack, run.grading.store)
         counts = {t: st.task_counts(run_id) for t, run_id in runs.items()}
         ds_name = st.run(next(iter(runs.values())))["dataset"]
     tasks = [t for t in next(iter(counts.values())) if all(t in c for c in counts.values())]
@@ -61,32 +98,11 @@ def temperature(model: str, dataset: str | Dataset = "humaneval", *,
         best[str(k)] = float(top)
         not_worse[str(k)] = [float(t) for t in estimates if t == top or paired_difference(
             per_problem[top][:, j], per_problem[t][:, j]).low <= 0]
-    return {"study": "temperature", "model": model, "dataset": ds_name,
-            "n": n_min, "n_problems": len(tasks), "runs": runs, "pass_at_k": estimates,
-            "intervals": intervals, "best_temperature": best, "not_worse": not_worse}
+    return TemperatureResult(options.model, ds_name, n_min, len(tasks), runs, estimates,
+                             intervals, best, not_worse)
 
 
-def render(r: dict[str, Any]) -> None:
-    temps = list(r["pass_at_k"])
-    shown = sorted(set(common.series_ks(r["n"])) | {r["n"]})
-    rows = []
-    for k in map(str, shown):
-        cells = [common.fmt_ci(r["pass_at_k"][t][k], r["intervals"][t][k]) for t in temps]
-        alike = [f"{t:g}" for t in r["not_worse"][k] if t != r["best_temperature"][k]]
-        rows.append([k, *cells, f"{r['best_temperature'][k]:g}"
-                     + (f" (~ {', '.join(alike)})" if alike else "")])
-    notes = [f"runs: {', '.join(f'T={t}: {i}' for t, i in r['runs'].items())}",
-             "~ : temperatures whose paired difference from the best holds 0 (95%)"]
-    common.table(f"pass@k by temperature: {r['model']} on {r['dataset']} ({r['n_problems']} "
-                 f"problems, n={r['n']})", ["k", *[f"T={t}" for t in temps], "best T"],
-                 rows, notes)
-
-
-def cmd(args: argparse.Namespace) -> int:
-    common.refuse_results(args)
-    if args.temperature is not None:
-        raise UserError("study temperature: use --temperatures (a list), not --temperature")
-    result = temperature(args.model, args.dataset, n=args.n,
-                         temperatures=parse_temperatures(args.temperatures),
-                         **common.run_options(args))
-    return common.finish(args, result, render)
+STUDY = common.Study(
+    help="one run per temperature; the best per k", options=TemperatureOptions,
+    main=temperature, example="execeval study temperature --model fake:planted --n 20",
+    without=frozenset({"temperature", "results"}))

@@ -1,0 +1,7 @@
+"""`python -m execeval.cli`."""
+
+import sys
+
+from execeval.cli.main import main
+
+sys.exit(main())

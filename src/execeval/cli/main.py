@@ -1,0 +1,64 @@
+"""The command line, assembled from the command modules: parse, call, print, and turn
+a user's mistake into one line and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from execeval.cli import compare, export, grade, report, runs, sandbox, serve, study
+from execeval.cli.command import Command
+from execeval.errors import UserError
+from execeval.version import __version__
+
+COMMANDS: tuple[Command, ...] = (*grade.COMMANDS, *runs.COMMANDS, *compare.COMMANDS,
+                                 *report.COMMANDS, *export.COMMANDS, *study.COMMANDS,
+                                 *serve.COMMANDS, *sandbox.COMMANDS)
+
+DESCRIPTION = """\
+execeval: how well does a language model write code? It runs what the model writes in
+a sandbox and reports pass@k (HumanEval, MBPP, APPS, EvalPlus, CRUXEval, your own files).
+
+examples:
+  execeval run --dataset humaneval --model reference        # the canonical solutions
+  execeval evaluate --dataset humaneval --samples s.jsonl   # grade a samples file
+  execeval runs                                             # what the store holds
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too, like every other error of the user's."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="execeval", description=DESCRIPTION, allow_abbrev=False,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"execeval {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.help,
+                           allow_abbrev=False,
+                           epilog=f"example:\n  {command.example}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_arguments(p)
+        p.set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as done:  # --help, --version, a usage error: said already
+            return done.code if isinstance(done.code, int) else 2
+        return int(args.handler(args))
+    except UserError as e:
+        print(f"execeval: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 141
