@@ -61,4 +61,4 @@ def test_a_benchmark_of_ones_own_runs_end_to_end(tmp_path: Path) -> None:
     run = execeval.load_run(result.run_id, store=tmp_path / "s.sqlite")
     assert [(s.task_id, s.status, s.detail) for s in run.samples()] == [
         ("Toy/1", "passed", ""), ("Toy/2", "failed", "got 3")]
-    assert execeval.api.validate("toy", data=data, store=tmp_path / "s.sqlite")["n_passed"] == 2
+    assert execeval.api.validate("toy", data=data, store=tmp_path / "s.sqlite").n_passed == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from support import ADD_PROBLEM, canonical_completion, last_json, read_jsonl, write_jsonl
@@ -35,7 +36,7 @@ def test_humaneval_completions_and_solutions(cli, tmp_path: Path) -> None:
     assert abs(summary["pass_at_k"]["1"] - 1 / 3) < 1e-12
     assert summary["status_counts"] == {"error": 1, "failed": 1, "passed": 2,
                                         "syntax_error": 1, "timeout": 1}
-    assert "2 of 164 problems" in proc.stdout
+    assert "2 of 164 problems" in proc.stderr  # with --json, the table is on stderr
     results = read_jsonl(tmp_path / "r.jsonl")
     assert [r["status"] for r in results] == ["passed", "failed", "passed", "error", "timeout",
                                               "syntax_error"]
@@ -50,12 +51,28 @@ def test_second_run_reuses_every_verdict(cli, tmp_path: Path) -> None:
         {"task_id": f"HumanEval/{i}", "completion": canonical(f"HumanEval/{i}")} for i in range(4)])
     first = last_json(cli("evaluate", "--samples", str(samples), "--json", check=True).stdout)
     again = cli("evaluate", "--samples", str(samples), "--json", check=True)
-    assert "4 verdicts reused" in again.stdout
+    assert "4 verdicts reused" in again.stderr
     assert last_json(again.stdout)["run_id"] == first["run_id"]
     listing = cli("runs", check=True).stdout
     assert first["run_id"] in listing and "complete" in listing
     shown = cli("show", first["run_id"][:6], check=True).stdout
     assert "pass@1" in shown and "1.0000" in shown
+
+
+def test_k_does_not_make_another_run(cli, tmp_path: Path) -> None:
+    """The ks only choose what the summary reports: the same samples graded again with
+    more ks are the same run, and every verdict is reused."""
+    samples = write_jsonl(tmp_path / "s.jsonl", [
+        {"task_id": f"HumanEval/{i}", "completion": canonical(f"HumanEval/{i}")}
+        for i in range(2) for _ in range(2)])
+    first = last_json(cli("evaluate", "--samples", str(samples), "--k", "1", "--json",
+                          check=True).stdout)
+    again = last_json(cli("evaluate", "--samples", str(samples), "--k", "1,2", "--json",
+                          check=True).stdout)
+    assert again["run_id"] == first["run_id"]
+    assert again["verdicts_reused"] == again["n_samples"] == 4
+    assert set(first["pass_at_k"]) == {"1"} and set(again["pass_at_k"]) == {"1", "2"}
+    assert len(json.loads(cli("runs", "--json", check=True).stdout)) == 1
 
 
 def test_user_problem_file(cli, tmp_path: Path) -> None:
@@ -102,8 +119,8 @@ def test_missing_files_and_bad_options(cli, tmp_path: Path) -> None:
     assert proc.returncode == 2 and "absent.jsonl: cannot read" in proc.stderr
     proc = cli("evaluate", "--samples", "x.jsonl", "--k", "one")
     assert proc.returncode == 2 and "--k" in proc.stderr
-    proc = cli("show", "feedface")
-    assert proc.returncode == 2 and "no run 'feedface'" in proc.stderr
+    proc = cli("show", "feedface")  # no store yet: reading one never creates it
+    assert proc.returncode == 2 and "no run store here" in proc.stderr
     problems = tmp_path / "p.jsonl"
     problems.write_text('{"task_id": "T/1", "prompt": "x"}\n')
     proc = cli("evaluate", "--problems", str(problems), "--samples", "x.jsonl")

@@ -13,6 +13,8 @@ from support import canonical_completion, write_jsonl
 import execeval
 from execeval.compare import Comparison, compare, per_problem_pass_at_k
 from execeval.errors import UserError
+from execeval.store import SampleRow, Store
+from execeval.verdict import Verdict
 
 WRONG = "    return None\n"
 
@@ -113,7 +115,7 @@ def test_cli_json_and_table(cli, runs: Runs) -> None:
     out = json.loads(proc.stdout)
     assert {"run_a", "run_b", "k", "n_shared", "pass_a", "pass_b", "difference", "ci",
             "p_value", "method", "a_better", "b_better", "tied", "largest"} <= set(out)
-    assert out == json.loads(json.dumps(compare(runs.a, runs.b, store=runs.store).as_dict()))
+    assert out == json.loads(json.dumps(compare(runs.a, runs.b, store=runs.store).to_json()))
     table = cli("compare", runs.a, runs.b, "--store", str(runs.store), "--top", "2",
                 check=True).stdout
     for text in ("pass@1 A", "1.0000", "0.1250", "+0.8750", "0.0009766", "11 / 0 / 1",
@@ -149,3 +151,27 @@ def test_allowed_different_datasets_compare_shared_task_ids(runs: Runs) -> None:
     c = compare(runs.a, runs.q, store=runs.store, allow_different_datasets=True)
     assert (c.n_shared, c.n_only_a, c.n_only_b, c.p_value) == (2, 10, 0, 1.0)
     assert c.dataset_b == "file:q.jsonl" and "different datasets" in c.notes[0]
+
+
+def test_few_shared_problems_are_said_to_be_unreliable(runs: Runs) -> None:
+    assert not any("unreliable" in n for n in compare(runs.a, runs.b, store=runs.store).notes)
+    c = compare(runs.p, runs.p_other, store=runs.store, allow_different_datasets=True)
+    assert ("only 2 shared problems: the interval and p-value are unreliable below 12 "
+            "(docs/statistics.md)") in c.notes
+
+
+def test_a_run_still_going_is_compared_on_what_is_graded_and_said_so(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    for run_id in ("done11112222", "live11112222"):
+        store.begin_run(run_id, "evaluate", ("d", "v", "h"), {})
+        store.put_samples(run_id, [SampleRow(i, f"T/{i}", 0, f"{run_id}{i}", "x = 1\n",
+                                             "solution", {}) for i in range(3)])
+    store.put_verdicts([(f"done11112222{i}", Verdict(True, "passed")) for i in range(3)])
+    store.put_verdicts([(f"live11112222{i}", Verdict(i == 0, "passed" if i == 0 else "failed"))
+                        for i in range(2)])
+    store.finish_run("done11112222", {})
+    c = compare("done", "live", store=store)
+    assert c.n_shared == 2 and c.notes[0] == (
+        "run B (live11112222) is still running: 2 of 3 samples graded, compared on those")
+    assert not any("run A" in n for n in c.notes)
+    store.close()

@@ -51,6 +51,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
 
 def test_humaneval_results_rows(cli, graded: Graded, tmp_path: Path) -> None:
     out = tmp_path / "deep" / "samples.jsonl_results.jsonl"
+    out.parent.mkdir()  # an output's folder is never made for it (tests/test_cli_rules.py)
     proc = cli("export", graded.run_id[:5], "--format", "humaneval", "--out", str(out),
                "--store", str(graded.store), check=True)
     assert proc.stdout == "" and "wrote 9 samples" in proc.stderr

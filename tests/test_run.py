@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from support import real_data
 
 from execeval.cli import main
 
@@ -151,3 +152,43 @@ def test_problems_selects_task_ids_or_loads_a_file(tmp_path: Path,
                         "--store", store, "--json"], capsys)
     assert code == 0, err
     assert s["dataset"] == "file:mine.jsonl" and s["pass_at_k"]["1"] == 1.0
+
+
+def flat(text: str) -> str:
+    """Text with its line breaks undone: rich wraps a long note at 80 columns."""
+    return " ".join(text.split())
+
+
+def test_ks_left_out_are_named(cli) -> None:
+    """pass@k needs k samples of every problem: a requested k above them is left out and
+    named, in the summary (`ks_left_out`) and in a note, never dropped silently."""
+    fake = ["run", "--model", "fake:planted?distinct=0", "--n", "5", "--temperature", "0.8",
+            "--limit", "4", "--json"]
+    proc = cli(*fake, check=True)
+    s = json.loads(proc.stdout)
+    assert set(s["pass_at_k"]) == {"1"} and s["ks_left_out"] == [10, 100]
+    assert "note: pass@10, pass@100 left out: only 5 samples per problem" in flat(proc.stderr)
+    proc = cli(*fake, "--k", "5,10", check=True)
+    s = json.loads(proc.stdout)
+    assert set(s["pass_at_k"]) == {"5"} and s["ks_left_out"] == [10]
+    assert "note: pass@10 left out: only 5 samples per problem" in flat(proc.stderr)
+    # no requested k is usable: the run is kept, and it says why it has no pass@k
+    proc = cli("run", "--model", "fake:planted?distinct=0", "--limit", "4", "--k", "5,10",
+               "--json", check=True)
+    s = json.loads(proc.stdout)
+    assert s["pass_at_k"] == {} and s["ks_left_out"] == [5, 10]
+    said = ("note: no pass@k reported: every requested k is left out (pass@5, pass@10): "
+            "only 1 sample per problem")
+    assert said in flat(proc.stderr)
+    assert said in flat(cli("show", s["run_id"], check=True).stdout)  # and so does the store
+
+
+def test_reference_model_needs_reference_solutions(cli, tmp_path: Path) -> None:
+    """APPS's test split has no solutions: `--model reference` would score 0.0 there."""
+    apps = real_data("apps", "apps_test_10.jsonl")
+    proc = cli("run", "--model", "reference", "--dataset", "apps", "--data", str(apps))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "execeval: error: --model reference: 10 of the 10 selected problems have no reference "
+        "solution in apps (`execeval validate apps` lists them)"]
+    assert not (tmp_path / "store.sqlite").exists()  # refused before anything was stored

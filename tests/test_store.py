@@ -1,8 +1,10 @@
-"""The run store on a real SQLite file: migration from schema 1, reading samples back."""
+"""The run store on a real SQLite file: migration from schemas 1 and 2, reading samples
+back, and telling a running run from one whose process is gone."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from execeval.errors import UserError
-from execeval.store import SCHEMA_VERSION, SampleRow, Store
+from execeval.store import SCHEMA_VERSION, TABLES, V2, SampleRow, Store
 from execeval.verdict import Verdict
 
 # the schema execeval 0.1 wrote (no user_version): an existing runs.sqlite looks like this
@@ -114,3 +116,64 @@ def test_importing_the_store_loads_no_sandbox_judge_or_numpy() -> None:
             " 'numpy'))]\nprint(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def schema_2_file(path: Path) -> Path:
+    """A store as execeval 0.2 left it: schema 2, a finished run and one left "running"."""
+    db = sqlite3.connect(path)
+    db.executescript(TABLES + V2)
+    for run_id, status in (("done11112222", "complete"), ("left11112222", "running")):
+        db.execute("INSERT INTO runs VALUES (?, 'run', 'humaneval', 'v', 'h', '{}', ?, NULL, "
+                   "1.0, 1.0)", (run_id, status))
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_schema_2_store_is_read_as_it_is_and_migrated_when_written(tmp_path: Path) -> None:
+    path = schema_2_file(tmp_path / "v2.sqlite")
+    before = path.read_bytes()
+    store = Store(path, read_only=True)  # `execeval runs`: no migration, no change
+    # no owner was recorded then: a run left "running" cannot be told from one going on
+    assert {r["run_id"]: r["status"] for r in store.runs()} == {
+        "done11112222": "complete", "left11112222": "running"}
+    assert store.run("left")["status"] == "running"
+    store.close()
+    assert path.read_bytes() == before
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    columns = [c[1] for c in store.db.execute("PRAGMA table_info(runs)")]
+    assert columns[-1] == "owner"
+    assert store.run("left")["status"] == "running"
+    store.begin_run("left11112222", "run", ("humaneval", "v", "h"), {})  # resumed here
+    assert json.loads(store.db.execute("SELECT owner FROM runs WHERE run_id = 'left11112222'")
+                      .fetchone()[0])["pid"] == os.getpid()
+    store.close()
+
+
+def test_a_running_run_whose_process_is_gone_reads_interrupted(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    store = Store(path)
+    store.begin_run("mine11112222", "run", ("d", "v", "h"), {})
+    code = ("import sys; from execeval.store import Store\n"
+            "Store(sys.argv[1]).begin_run('gone11112222', 'run', ('d', 'v', 'h'), {})")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)  # began, then exited
+    owner = json.loads(store.db.execute("SELECT owner FROM runs WHERE run_id = 'mine11112222'")
+                       .fetchone()[0])
+    for run_id, changed in (("reused112222", {"start": "1"}),  # the pid is another process
+                            ("remote112222", {"host": "elsewhere", "pid": 1})):
+        store.begin_run(run_id, "run", ("d", "v", "h"), {})
+        store.db.execute("UPDATE runs SET owner = ? WHERE run_id = ?",
+                         (json.dumps({**owner, **changed}), run_id))
+    store.begin_run("done11112222", "run", ("d", "v", "h"), {})
+    store.finish_run("done11112222", {})
+    reader = Store(path, read_only=True)
+    expected = {"mine11112222": "running", "gone11112222": "interrupted",
+                "reused112222": "interrupted", "remote112222": "running",
+                "done11112222": "complete"}
+    assert {r["run_id"]: r["status"] for r in reader.runs()} == expected
+    assert {run_id: reader.run(run_id)["status"] for run_id in expected} == expected
+    assert reader.progress("mine11112222") == (0, 0)
+    reader.close()
+    store.close()

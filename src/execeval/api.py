@@ -27,9 +27,12 @@ from execeval.grading import RunResult, base_config, result_rows, run_id_of
 from execeval.options import EvaluateOptions, RunOptions, evaluate_options
 from execeval.sandbox import Limits
 from execeval.store import Store, StoredSample, store_path
+from execeval.summary import Summary
+from execeval.validate import Validation
+from execeval.validate import validate as check
 
-__all__ = ["EvaluateOptions", "Run", "RunOptions", "RunResult", "evaluate", "load_dataset",
-           "load_run", "run", "validate"]
+__all__ = ["EvaluateOptions", "Run", "RunOptions", "RunResult", "Summary", "evaluate",
+           "load_dataset", "load_run", "run", "validate"]
 
 StoreArg = Store | str | Path | None
 DatasetArg = Dataset | str | None
@@ -54,11 +57,12 @@ def _load(dataset: DatasetArg, options: EvaluateOptions | RunOptions) -> Dataset
                         **d.benchmark_options())
 
 
-def open_store(stack: ExitStack, store: StoreArg) -> Store:
-    """The store given, or one opened here (closed when `stack` closes)."""
+def open_store(stack: ExitStack, store: StoreArg, *, read_only: bool = False) -> Store:
+    """The store given, or one opened here (closed when `stack` closes); `read_only` for
+    those that only read, which then never create a file."""
     if isinstance(store, Store):
         return store
-    opened = Store(store_path(store))
+    opened = Store(store_path(store), read_only=read_only)
     stack.callback(opened.close)
     return opened
 
@@ -180,9 +184,8 @@ def run(model: str, dataset: DatasetArg = "humaneval", options: RunOptions | Non
 
 def validate(dataset: DatasetArg, options: EvaluateOptions | None = None, *,
              store: StoreArg = None, executor: Executor | str | None = None,
-             **changes: Any) -> dict[str, Any]:
+             **changes: Any) -> Validation:
     """Every reference solution through the grader: which fail, and why."""
-    from execeval.validate import validate as check
 
     opts = evaluate_options(options, **changes)
     problems = _load(dataset, opts)
@@ -202,10 +205,18 @@ class Run:
     dataset_version: str
     config: dict[str, Any]
     status: str
-    summary: dict[str, Any] | None
+    summary: Summary | None
     created: float
     updated: float
     store: Path
+
+    def to_json(self) -> dict[str, Any]:
+        """What `execeval show --json` prints (the store's path left out)."""
+        return {"run_id": self.run_id, "kind": self.kind, "dataset": self.dataset,
+                "dataset_version": self.dataset_version, "config": self.config,
+                "status": self.status,
+                "summary": None if self.summary is None else self.summary.to_json(),
+                "created": self.created, "updated": self.updated}
 
     def samples(self, *, status: str | None = None,
                 task_id: str | None = None) -> Iterator[StoredSample]:
@@ -232,5 +243,6 @@ def load_run(run_id: str, store: str | Path | None = None) -> Run:
         r = opened.run(run_id)
     finally:
         opened.close()
+    summary = None if r["summary"] is None else Summary.from_json(r["summary"])
     return Run(r["run_id"], r["kind"], r["dataset"], r["dataset_version"], r["config"],
-               r["status"], r["summary"], r["created"], r["updated"], path)
+               r["status"], summary, r["created"], r["updated"], path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from rich.console import Console
 
@@ -20,7 +20,7 @@ from execeval.errors import UserError
 from execeval.store import Store, store_path
 
 LEVEL = 0.95
-METHOD = "sign-flip"
+METHOD: Final = "sign-flip"
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Comparison:
     level: float = LEVEL
     notes: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -84,13 +84,13 @@ def per_problem_pass_at_k(store: Store | str | Path | None, run_id: str, k: int,
     run order; `tasks` restricts it to those problems (ungraded ones are left out).
 
     UserError when k exceeds the graded sample count of an included problem."""
-    st, owned = _open(store)
+    opened, owned = _open(store)
     try:
-        full = st.run(run_id)["run_id"]
-        counts = st.task_counts(full)
+        full = opened.run(run_id)["run_id"]
+        counts = opened.task_counts(full)
     finally:
         if owned:
-            st.close()
+            opened.close()
     wanted = list(counts) if tasks is None else [t for t in dict.fromkeys(tasks) if t in counts]
     return _pass_at_k(counts, wanted, k, full)
 
@@ -121,13 +121,15 @@ def _unfinished(st: Store, run: dict[str, Any], name: str) -> list[str]:
     n, graded = st.progress(run["run_id"])
     if run["status"] == "complete" and graded == n:
         return []
-    state = {"running": "is still running",
-             "interrupted": "was interrupted (run its command again to resume)"}
-    return [f"run {name} ({run['run_id']}) {state.get(run['status'], 'is ' + run['status'])}: "
-            f"{graded} of {n} samples graded; compared on those"]
+    state = {"running": "is still running", "interrupted": "was interrupted"}
+    note = (f"run {name} ({run['run_id']}) {state.get(run['status'], 'is incomplete')}: "
+            f"{graded} of {n} samples graded, compared on those")
+    if run["status"] == "interrupted":
+        note += "; run the same command again to resume it"
+    return [note]
 
 
-def compare(run_a: str, run_b: str, *, k: int = 1, store: str | Path | None = None,
+def compare(run_a: str, run_b: str, *, k: int = 1, store: Store | str | Path | None = None,
             allow_different_datasets: bool = False, top: int = 10) -> Comparison:
     """Paired comparison of two stored runs (ids or unique prefixes) on pass@k."""
     from execeval.stats import paired_difference
@@ -135,37 +137,37 @@ def compare(run_a: str, run_b: str, *, k: int = 1, store: str | Path | None = No
 
     if k < 1 or top < 0:
         raise UserError("compare: k must be >= 1 and top >= 0")
-    st, owned = _open(store)
+    opened, owned = _open(store)
     try:
-        ra, rb = st.run(run_a), st.run(run_b)
-        notes = _check_datasets(ra, rb, allow_different_datasets)
-        notes += _unfinished(st, ra, "A") + _unfinished(st, rb, "B")
-        ca, cb = st.task_counts(ra["run_id"]), st.task_counts(rb["run_id"])
+        run_a_row, run_b_row = opened.run(run_a), opened.run(run_b)
+        notes = _check_datasets(run_a_row, run_b_row, allow_different_datasets)
+        notes += _unfinished(opened, run_a_row, "A") + _unfinished(opened, run_b_row, "B")
+        counts_a, counts_b = opened.task_counts(run_a_row["run_id"]), opened.task_counts(run_b_row["run_id"])
     finally:
         if owned:
-            st.close()
-    shared = [t for t in ca if t in cb]  # A's run order
+            opened.close()
+    shared = [t for t in counts_a if t in counts_b]  # A's run order
     if not shared:
-        raise UserError(f"runs {ra['run_id']} and {rb['run_id']} share no graded problems "
-                        f"({len(ca)} graded in A, {len(cb)} in B): nothing to compare")
-    pa = _pass_at_k(ca, shared, k, ra["run_id"])
-    pb = _pass_at_k(cb, shared, k, rb["run_id"])
-    a = [pa[t] for t in shared]
-    b = [pb[t] for t in shared]
+        raise UserError(f"runs {run_a_row['run_id']} and {run_b_row['run_id']} share no graded problems "
+                        f"({len(counts_a)} graded in A, {len(counts_b)} in B): nothing to compare")
+    pass_a = _pass_at_k(counts_a, shared, k, run_a_row["run_id"])
+    pass_b = _pass_at_k(counts_b, shared, k, run_b_row["run_id"])
+    a = [pass_a[t] for t in shared]
+    b = [pass_b[t] for t in shared]
     if len(shared) < FEW_PROBLEMS:
-        notes.append(f"only {len(shared)} shared problems: the interval and the p-value are "
+        notes.append(f"only {len(shared)} shared problems: the interval and p-value are "
                      f"unreliable below {FEW_PROBLEMS} (docs/statistics.md)")
     result = paired_difference(a, b, LEVEL, method=METHOD)
-    diffs = [(t, pa[t], pb[t], pa[t] - pb[t]) for t in shared]
+    diffs = [(t, pass_a[t], pass_b[t], pass_a[t] - pass_b[t]) for t in shared]
     ranked = sorted((d for d in diffs if d[3] != 0), key=lambda d: -abs(d[3]))[:top]
     return Comparison(
-        run_a=ra["run_id"], run_b=rb["run_id"], dataset_a=ra["dataset"],
-        dataset_b=rb["dataset"], k=k, n_shared=len(shared), pass_a=sum(a) / len(a),
+        run_a=run_a_row["run_id"], run_b=run_b_row["run_id"], dataset_a=run_a_row["dataset"],
+        dataset_b=run_b_row["dataset"], k=k, n_shared=len(shared), pass_a=sum(a) / len(a),
         pass_b=sum(b) / len(b), difference=result.difference, ci=[result.low, result.high],
         p_value=result.p_value, method=result.method, a_better=result.a_better,
         b_better=result.b_better, tied=result.tied,
         largest=[{"task_id": t, "a": x, "b": y, "difference": d} for t, x, y, d in ranked],
-        n_only_a=len(ca) - len(shared), n_only_b=len(cb) - len(shared), notes=notes)
+        n_only_a=len(counts_a) - len(shared), n_only_b=len(counts_b) - len(shared), notes=notes)
 
 
 def print_comparison(c: Comparison, console: Console) -> None:

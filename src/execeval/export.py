@@ -110,13 +110,13 @@ def evalplus_results(st: Store, run: dict[str, Any], skipped: list[int]) -> dict
                 "base_fail_tests": [], "plus_fail_tests": []})
     when = datetime.datetime.fromtimestamp(run["updated"]).strftime("%Y-%m-%d %H:%M")
     results: dict[str, Any] = {"date": when, "hash": run["dataset_hash"], "eval": evals}
-    ks = requested_ks(run)
+    wanted_ks = requested_ks(run)
     totals = [len(v) for v in evals.values()]
 
     def mean_pass(correct: Callable[[dict[str, Any]], bool]) -> dict[str, float]:
         counts = [(len(v), sum(correct(r) for r in v)) for v in evals.values()]
         return {f"pass@{k}": sum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
-                for k in sorted(set(ks)) if totals and min(totals) >= k}
+                for k in sorted(set(wanted_ks)) if totals and min(totals) >= k}
 
     results["pass_at_k"] = {"base": mean_pass(lambda r: r["base_status"] == EP_PASS)}
     if staged:
@@ -138,10 +138,10 @@ def csv_table(st: Store, run: dict[str, Any], skipped: list[int]) -> tuple[list[
         t["correct"] += bool(s.passed)
         t[s.status] = t.get(s.status, 0) + 1
     largest = max((t["n"] for t in tally.values()), default=1)
-    ks = sorted({1, *(k for k in requested_ks(run) if k <= largest)})
-    header = ["task_id", "n", "correct", *(f"pass@{k}" for k in ks), *STATUSES]
+    wanted_ks = sorted({1, *(k for k in requested_ks(run) if k <= largest)})
+    header = ["task_id", "n", "correct", *(f"pass@{k}" for k in wanted_ks), *STATUSES]
     rows = [[task, t["n"], t["correct"],
-             *(pass_at_k(t["n"], t["correct"], k) if k <= t["n"] else "" for k in ks),
+             *(pass_at_k(t["n"], t["correct"], k) if k <= t["n"] else "" for k in wanted_ks),
              *(t.get(status, 0) for status in STATUSES)] for task, t in tally.items()]
     return header, rows
 
@@ -167,28 +167,28 @@ def export(run_id: str, fmt: str, out: str | Path | None = None,
         raise UserError(f"export: unknown format {fmt!r} ({', '.join(FORMATS)})")
     if out is not None:
         output_path(out)  # refused before the store is read
-    st = Store(store_path(store), read_only=True)
+    opened = Store(store_path(store), read_only=True)
     skipped = [0]
     try:
-        run = st.run(run_id)
+        run = opened.run(run_id)
         if fmt == "humaneval":
             n = 0
             with _output(out) as f:
-                for row in humaneval_rows(st, run["run_id"], skipped):
+                for row in humaneval_rows(opened, run["run_id"], skipped):
                     f.write(json.dumps(row, ensure_ascii=False) + "\n")
                     n += 1
         elif fmt == "evalplus":
-            results = evalplus_results(st, run, skipped)
+            results = evalplus_results(opened, run, skipped)
             n = sum(len(v) for v in results["eval"].values())
             with _output(out) as f:
                 f.write(json.dumps(results) + "\n")
         else:
-            header, rows = csv_table(st, run, skipped)
+            header, rows = csv_table(opened, run, skipped)
             n = len(rows)
             with _output(out) as f:
                 writer = csv.writer(f, lineterminator="\n")
                 writer.writerow(header)
                 writer.writerows(rows)
     finally:
-        st.close()
+        opened.close()
     return Exported(run["run_id"], fmt, n, skipped[0], None if out is None else str(out))

@@ -19,17 +19,17 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from execeval.version import __version__
+from execeval.dataset import Dataset, Problem
 from execeval.executor import Executor
 from execeval.judge import JUDGE_VERSION
-from execeval.dataset import Dataset, Problem
 from execeval.progress import progress_bar
 from execeval.prompts import Prompt
 from execeval.samples import Sample
 from execeval.sandbox import Limits
 from execeval.store import SampleRow, Store
-from execeval.summary import summarize
+from execeval.summary import Summary, summarize
 from execeval.verdict import Verdict
+from execeval.version import __version__
 
 CHUNK = 256  # samples read, looked up and recorded together
 
@@ -62,7 +62,7 @@ class RunResult:
     run_id: str
     resumed: bool
     cached: int  # verdicts this invocation found in the store
-    summary: dict[str, Any]
+    summary: Summary
     store: Path
 
     def samples(self, **filters: Any) -> Iterator[Any]:
@@ -90,11 +90,11 @@ class Recorder:
         if items:
             self.store.put_verdicts(items)
 
-    def finish(self, ks: Sequence[int], facts: dict[str, Any]) -> dict[str, Any]:
+    def finish(self, ks: Sequence[int], facts: dict[str, Any]) -> Summary:
         """The summary, folded over the run's stored samples in one pass, then stored."""
-        summary = {**summarize(self.dataset, self.store.graded(self.run_id), ks), "run_id": self.run_id, "store": str(self.store.path),
-                   **facts}
-        self.store.finish_run(self.run_id, summary)
+        summary = summarize(self.dataset, self.store.graded(self.run_id), ks)
+        summary.extra.update(run_id=self.run_id, store=str(self.store.path), **facts)
+        self.store.finish_run(self.run_id, summary.to_json())
         return summary
 
 
@@ -147,8 +147,8 @@ class Grading:
 
 
 def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
+    rows = iter(items)
+    while chunk := list(islice(rows, size)):
         yield chunk
 
 

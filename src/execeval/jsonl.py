@@ -66,11 +66,11 @@ def write_whole(path: str | Path, *, newline: str | None = None,
     path = output_path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
         raise UserError(f"{path}: cannot write ({e.strerror or e})") from None
     try:
-        with open(fd, "w", encoding="utf-8", newline=newline, errors=errors) as f:
+        with open(descriptor, "w", encoding="utf-8", newline=newline, errors=errors) as f:
             yield f
         os.replace(tmp, path)
     except BaseException as e:

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from execeval import benchmark
+from execeval.benchmark import build_prompts
+from execeval.dataset import Dataset
 from execeval.executor import Executor
 from execeval.extract import EXTRACTION_VERSION, Extracted, extract
 from execeval.grading import Grading, Recorder, RunResult, base_config, run_id_of, verdict_key
 from execeval.models.base import Generation, Model, Request, Settings
-from execeval.dataset import Dataset
 from execeval.progress import progress_bars
-from execeval.benchmark import build_prompts
 from execeval.prompts import Prompt
 from execeval.store import SampleRow, Store
 
@@ -154,24 +154,25 @@ class GenerationTally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
-    def add(self, g: Generation, ex: Extracted, fresh: bool) -> None:
+    def add(self, g: Generation, extracted: Extracted, fresh: bool) -> None:
         self.n += 1
-        self.empty += ex.empty
-        self.unparseable += not ex.parseable
-        self.truncated += g.finish_reason == "length" and not ex.stopped
-        self.methods[ex.method] += 1
+        self.empty += extracted.empty
+        self.unparseable += not extracted.parseable
+        self.truncated += g.finish_reason == "length" and not extracted.stopped
+        self.methods[extracted.method] += 1
         if fresh:
             self.fresh += 1
             self.prompt_tokens += g.n_prompt_tokens or 0
             self.completion_tokens += g.n_tokens or 0
 
 
-def sample_record(g: Generation, ex: Extracted) -> dict[str, Any]:
+def sample_record(g: Generation, extracted: Extracted) -> dict[str, Any]:
     """A results row that `execeval evaluate` can read back: `completion` for completion
     prompts, else the whole program as `solution`; plus what the run knows of it (the
     raw output stays in the generations table, once)."""
-    code = {"completion": ex.completion} if ex.completion is not None else {"solution": ex.program}
-    return {"task_id": g.task_id, "sample": g.index, **code, "extraction": ex.method,
+    code = ({"completion": extracted.completion} if extracted.completion is not None
+            else {"solution": extracted.program})
+    return {"task_id": g.task_id, "sample": g.index, **code, "extraction": extracted.method,
             "finish_reason": g.finish_reason, "n_prompt_tokens": g.n_prompt_tokens,
             "n_tokens": g.n_tokens,
             "sum_logprob": None if g.logprobs is None else round(sum(g.logprobs), 6),
@@ -182,7 +183,7 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
         config: dict[str, Any] | None = None) -> RunResult:
     """Generate what is missing, grade what is new, and record the run."""
     start = time.monotonic()
-    ds, n = p.dataset, p.settings.n
+    dataset, n = p.dataset, p.settings.n
     fingerprint = model.fingerprint()
     templates = sorted({pr.template for pr in p.prompts.values()})
     config = {**base_config(executor.limits), "extraction": EXTRACTION_VERSION,
@@ -190,11 +191,11 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
               "settings": p.settings.as_dict(), "prompt_style": p.style,
               "template": templates[0] if len(templates) == 1 else templates, "shots": p.shots,
               **(config or {})}
-    run_id = run_id_of("run", ds, config, p.task_ids)
-    recorder = Recorder(store, run_id, "run", ds, config)
+    run_id = run_id_of("run", dataset, config, p.task_ids)
+    recorder = Recorder(store, run_id, "run", dataset, config)
     store.put_prompts((pr.key(), pr.record()) for pr in p.prompts.values())
 
-    bench = benchmark.of(ds)
+    bench = benchmark.of(dataset)
     hint = bench.function if bench else (lambda pr: pr.entry_point)
     position = {t: i for i, t in enumerate(p.task_ids)}
     gen_keys = {t: generation_key(fingerprint, p.settings_for(t), p.prompts[t])
@@ -216,19 +217,20 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
     def take(gens: Sequence[Generation], fresh: bool) -> None:
         rows, jobs = [], []
         for g in gens:
-            problem = ds.problems[g.task_id]
+            problem = dataset.problems[g.task_id]
             chat, stop = p.prompts[g.task_id].style == "chat", p.settings_for(g.task_id).stop
             if bench and bench.extract and not g.is_program:
-                ex = bench.extract(problem, g.text, chat, tuple(stop or ()))
+                extracted = bench.extract(problem, g.text, chat, tuple(stop or ()))
             else:
-                ex = extract(problem, g.text, is_program=g.is_program, chat=chat,
-                             stop=tuple(stop or ()), function=hint(problem))
-            key = verdict_key(problem, ex.program, executor.limits)
+                extracted = extract(problem, g.text, is_program=g.is_program, chat=chat,
+                                    stop=tuple(stop or ()), function=hint(problem))
+            key = verdict_key(problem, extracted.program, executor.limits)
             rows.append(SampleRow(position[g.task_id] * n + g.index, g.task_id, g.index, key,
-                                  ex.program, ex.method, sample_record(g, ex),
+                                  extracted.program, extracted.method,
+                                  sample_record(g, extracted),
                                   p.prompts[g.task_id].key(), gen_keys[g.task_id]))
-            jobs.append((key, problem, ex.program))
-            tally.add(g, ex, fresh)
+            jobs.append((key, problem, extracted.program))
+            tally.add(g, extracted, fresh)
         recorder.samples(rows)
         grading.add(jobs)
 

@@ -53,10 +53,10 @@ try:
 except ImportError as e:  # the registry says this in one line when `ray` is asked for
     raise ImportError(f"{e}; pip install 'execeval[ray]'") from e
 
+from execeval.dataset import Problem
 from execeval.errors import UserError
 from execeval.executor import ExecutorKind, SandboxFactory, trusted_grade
 from execeval.judge import timing  # its per-process calibrations, shared on a node below
-from execeval.dataset import Problem
 from execeval.sandbox import Limits, with_limits
 from execeval.verdict import Verdict
 
@@ -98,8 +98,8 @@ class GradingActor:
     def hello(self) -> dict[str, Any]:
         """Where it runs and what holds its programs; starts the zygote now, so that a
         node that cannot build a sandbox says so before any job goes there."""
-        from execeval.version import __version__
         from execeval.judge import JUDGE_VERSION
+        from execeval.version import __version__
 
         about: dict[str, Any] = {"node": ray.get_runtime_context().get_node_id(),
                                  "pid": os.getpid(), "version": __version__,
@@ -342,10 +342,10 @@ class RayExecutor:
 
     def _await_first_worker(self, timeout: float) -> None:
         with self._cond:
-            ok = self._cond.wait_for(
+            started = self._cond.wait_for(
                 lambda: self._fatal is not None or any(s.ready for s in self._slots), timeout)
             fatal = self._fatal
-        if fatal is None and ok:
+        if fatal is None and started:
             return
         if fatal is None:
             fatal = UserError(f"no Ray worker started within {timeout:g}s (the cluster has "

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from execeval.dataset import Dataset
 from execeval.errors import UserError, where
 from execeval.jsonl import iter_rows
-from execeval.dataset import Dataset
 
 
 @dataclass(frozen=True)

@@ -96,12 +96,13 @@ def pass_at_k_matrix(n: npt.ArrayLike, c: npt.ArrayLike, ks: int | Iterable[int]
     rows = max(1, _BLOCK // max(width, 1))
     offsets = np.arange(width)
     for start in range(0, n_arr.size, rows):
-        nb, cb = n_arr[start:start + rows], c_arr[start:start + rows]
-        denom = (nb - cb + 1)[:, None] + offsets[None, :]  # n-c+1, ..., n (then past n)
-        used = offsets[None, :] < cb[:, None]
+        n_block, c_block = n_arr[start:start + rows], c_arr[start:start + rows]
+        denom = (n_block - c_block + 1)[:, None] + offsets[None, :]  # n-c+1, ..., n (then past n)
+        used = offsets[None, :] < c_block[:, None]
         for j, k in enumerate(k_list):
             terms = np.where(used, 1.0 - k / denom, 1.0)
-            out[start:start + rows, j] = np.where(nb - cb < k, 1.0, 1.0 - terms.prod(axis=1))
+            out[start:start + rows, j] = np.where(n_block - c_block < k, 1.0,
+                                                  1.0 - terms.prod(axis=1))
     return out
 
 
@@ -201,15 +202,16 @@ def paired_difference(a: npt.ArrayLike, b: npt.ArrayLike, level: float = 0.95,
     "bootstrap": paired percentile bootstrap interval and the centred bootstrap test,
     which is anti-conservative with few problems.
     """
-    av, bv = _values(a, "a", (0.0, 1.0)), _values(b, "b", (0.0, 1.0))
-    if av.shape != bv.shape:
-        raise ValueError(f"a has {av.size} problems but b has {bv.size}: align them by problem")
+    values_a, values_b = _values(a, "a", (0.0, 1.0)), _values(b, "b", (0.0, 1.0))
+    if values_a.shape != values_b.shape:
+        raise ValueError(f"a has {values_a.size} problems but b has {values_b.size}: "
+                         "align them by problem")
     if method not in ("sign-flip", "bootstrap"):
         raise ValueError(f"unknown method {method!r}: 'sign-flip' or 'bootstrap'")
     _check_level(level)
     if n_resamples < 1:
         raise ValueError("n_resamples must be >= 1")
-    d = av - bv
+    d = values_a - values_b
     rng = np.random.default_rng(seed)
     ones = np.ones_like(d)
     if method == "sign-flip":
@@ -265,8 +267,8 @@ def _ratio_interval(y: np.ndarray, x: np.ndarray, level: float, method: str, n_r
     if np.all(np.abs(residuals) <= 1e-12 * max(1.0, abs(estimate))):
         return Interval(estimate, estimate, estimate, 0.0, level, method)
     if method in ("t", "logit"):
-        se = float(residuals.std(ddof=1) / math.sqrt(m))
-        half = _t_quantile((1.0 + level) / 2.0, m - 1) * se
+        std_error = float(residuals.std(ddof=1) / math.sqrt(m))
+        half = _t_quantile((1.0 + level) / 2.0, m - 1) * std_error
         low, high = estimate - half, estimate + half
         span = hi_bound - lo_bound
         share = (estimate - lo_bound) / span
@@ -279,7 +281,7 @@ def _ratio_interval(y: np.ndarray, x: np.ndarray, level: float, method: str, n_r
     else:
         stats = (_resampled_ratios(y, x, n_resamples, np.random.default_rng(seed))
                  if resampled is None else resampled)
-        se = float(stats.std(ddof=1)) if n_resamples > 1 else math.nan
+        std_error = float(stats.std(ddof=1)) if n_resamples > 1 else math.nan
         tail = (1.0 - level) / 2.0
         if method == "bca":
             quantiles = _bca_quantiles(y, x, estimate, stats, tail)
@@ -287,7 +289,7 @@ def _ratio_interval(y: np.ndarray, x: np.ndarray, level: float, method: str, n_r
             quantiles = (tail, 1.0 - tail)
         low, high = (float(q) for q in np.quantile(stats, quantiles))
     return Interval(estimate, float(min(max(low, lo_bound), estimate)),
-                    float(max(min(high, hi_bound), estimate)), se, level, method)
+                    float(max(min(high, hi_bound), estimate)), std_error, level, method)
 
 
 def _bca_quantiles(y: np.ndarray, x: np.ndarray, estimate: float, stats: np.ndarray,
@@ -297,14 +299,14 @@ def _bca_quantiles(y: np.ndarray, x: np.ndarray, estimate: float, stats: np.ndar
     normal = NormalDist()
     tied = np.abs(stats - estimate) <= 1e-12 * max(1.0, abs(estimate))  # rounding-proof
     below = (np.sum((stats < estimate) & ~tied) + 0.5 * np.sum(tied)) / stats.size
-    z0 = normal.inv_cdf(min(max(float(below), 1e-6), 1 - 1e-6))
+    bias = normal.inv_cdf(min(max(float(below), 1e-6), 1 - 1e-6))
     jack = (y.sum() - y) / (x.sum() - x)
     spread = jack.mean() - jack
     denom = 6.0 * float(np.sum(spread**2)) ** 1.5
     accel = float(np.sum(spread**3)) / denom if denom > 0 else 0.0
     out = []
     for z in (normal.inv_cdf(tail), normal.inv_cdf(1.0 - tail)):
-        shifted = z0 + (z0 + z) / (1.0 - accel * (z0 + z))
+        shifted = bias + (bias + z) / (1.0 - accel * (bias + z))
         out.append(normal.cdf(shifted))
     return out[0], out[1]
 
@@ -368,18 +370,18 @@ def _t_quantile(q: float, df: int) -> float:
     if df == 2:
         s = 2.0 * q - 1.0
         return s * math.sqrt(2.0 / (1.0 - s * s))
-    lo, hi = 0.0, 2.0 * NormalDist().inv_cdf(q) + 1.0
-    while _t_cdf(hi, df) < q:
-        lo, hi = hi, 2.0 * hi
+    low, high = 0.0, 2.0 * NormalDist().inv_cdf(q) + 1.0
+    while _t_cdf(high, df) < q:
+        low, high = high, 2.0 * high
     for _ in range(200):
-        mid = 0.5 * (lo + hi)
+        mid = 0.5 * (low + high)
         if _t_cdf(mid, df) < q:
-            lo = mid
+            low = mid
         else:
-            hi = mid
-        if hi - lo <= 1e-15 * hi:
+            high = mid
+        if high - low <= 1e-15 * high:
             break
-    return 0.5 * (lo + hi)
+    return 0.5 * (low + high)
 
 
 def _t_cdf(t: float, df: int) -> float:

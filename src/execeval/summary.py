@@ -6,8 +6,10 @@ size costs the same small memory; each benchmark adds its own keys through its `
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from execeval import benchmark, metrics, stats
@@ -17,6 +19,69 @@ from execeval.verdict import Verdict
 # Below this many problems an interval or a paired test is not to be trusted: the
 # fewest docs/statistics.md measured calibrated, and zero-width intervals are common.
 FEW_PROBLEMS = 12
+
+
+@dataclass(eq=False)
+class Summary(MutableMapping[str, Any]):
+    """A run's summary. The keys every run reports are typed fields; a benchmark's own
+    keys (APPS's strict accuracy, EvalPlus's base pass@k, ...) and the facts a command
+    adds (the run id, the store, generation counts) are in `extra`. It reads as the
+    stable JSON it is (`summary["pass_at_k"]`), and `to_json()` is that JSON; fields a
+    summary stored by an older execeval lacks are None and left out of it."""
+
+    dataset: str
+    dataset_version: str
+    n_problems: int
+    n_problems_total: int
+    n_samples: int
+    samples_per_problem: dict[str, int]
+    pass_at_k: dict[str, float]
+    fraction_correct: float
+    status_counts: dict[str, int]
+    benchmark: str | None = None
+    dataset_hash: str | None = None
+    ks_left_out: list[int] | None = None
+    syntax_error_rate: float | None = None
+    graded_in_sandbox: int | None = None
+    notes: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any]) -> Summary:
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        return cls(**{k: v for k, v in stored.items() if k in names},
+                   extra={k: v for k, v in stored.items() if k not in names})
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.items())
+
+    def _names(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self)
+                if f.name != "extra" and getattr(self, f.name) is not None]
+
+    def __getitem__(self, key: str) -> Any:
+        if key != "extra" and key in self._names():
+            return getattr(self, key)
+        return self.extra[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key != "extra" and key in {f.name for f in dataclasses.fields(self)}:
+            setattr(self, key, value)
+        else:
+            self.extra[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in self.extra:
+            del self.extra[key]
+        else:
+            raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._names()
+        yield from self.extra
+
+    def __len__(self) -> int:
+        return len(self._names()) + len(self.extra)
 
 
 class RunTally:
@@ -40,7 +105,7 @@ class RunTally:
         if self.extra is not None:
             self.extra.add(self.dataset.problems[task_id], verdict)
 
-    def result(self, ks: Sequence[int]) -> dict[str, Any]:
+    def result(self, ks: Sequence[int]) -> Summary:
         counts = [(n, c) for n, c in self.per_task.values()]
         n_samples = sum(n for n, _ in counts)
         fewest = min((n for n, _ in counts), default=0)
@@ -68,22 +133,22 @@ class RunTally:
         if self.extra is not None:
             summary.update(self.extra.result(ks))
         summary["notes"] = notes(summary)
-        return summary
+        return Summary.from_json(summary)
 
 
 def intervals(counts: Sequence[tuple[int, int]], ks: Sequence[int],
               prefix: str = "") -> dict[str, Any]:
     """95% intervals (and standard errors) of pass@k and fraction correct, problems being
     the unit of resampling (execeval.stats, docs/statistics.md)."""
-    ci = stats.summary_intervals(counts, ks)
+    found = stats.summary_intervals(counts, ks)
     out: dict[str, Any] = {
-        f"{prefix}pass_at_k_ci": {k: iv.as_list() for k, iv in ci["pass_at_k"].items()},
-        f"{prefix}pass_at_k_se": {k: iv.se for k, iv in ci["pass_at_k"].items()},
+        f"{prefix}pass_at_k_ci": {k: iv.as_list() for k, iv in found["pass_at_k"].items()},
+        f"{prefix}pass_at_k_se": {k: iv.se for k, iv in found["pass_at_k"].items()},
     }
     if not prefix:
-        out.update(fraction_correct_ci=ci["fraction_correct"].as_list(),
-                   fraction_correct_se=ci["fraction_correct"].se,
-                   ci_level=ci["level"], ci_method=ci["method"])
+        out.update(fraction_correct_ci=found["fraction_correct"].as_list(),
+                   fraction_correct_se=found["fraction_correct"].se,
+                   ci_level=found["level"], ci_method=found["method"])
     return out
 
 
@@ -93,8 +158,8 @@ def notes(summary: Mapping[str, Any]) -> list[str]:
     out = [left] if (left := left_out_note(summary)) else []
     m = summary["n_problems"]
     if 0 < m < FEW_PROBLEMS:
-        out.append(f"only {m} problems: the 95% intervals are unreliable below {FEW_PROBLEMS} "
-                   "problems (docs/statistics.md)")
+        out.append(f"only {m} problems: intervals are unreliable below {FEW_PROBLEMS} "
+                   "(docs/statistics.md)")
     return out
 
 
@@ -120,7 +185,7 @@ def with_ci(value: float, ci: Sequence[float] | None) -> str:
 
 
 def summarize(dataset: Dataset, graded: Iterable[tuple[str, Verdict]],
-              ks: Sequence[int]) -> dict[str, Any]:
+              ks: Sequence[int]) -> Summary:
     """The summary of (task id, verdict) pairs, in one pass."""
     tally = RunTally(dataset)
     for task_id, verdict in graded:

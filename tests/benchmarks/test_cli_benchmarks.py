@@ -29,7 +29,7 @@ def test_validate_lists_failing_and_sandbox_graded_problems(cli: Cli) -> None:
     assert report["failing"] == [{"task_id": "Mbpp/13", "status": "failed",
                                   "detail": "assertion failed: assert reverse('abc') == 'abc'"}]
     assert [r["task_id"] for r in report["graded_in_sandbox"]] == ["Mbpp/12"]
-    assert "7 of 8 reference solutions pass" in proc.stdout
+    assert "7 of 8 reference solutions pass" in proc.stderr
 
 
 def test_mbpp_samples_may_name_tasks_by_number(cli: Cli, tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_apps_summary_has_strict_accuracy_and_test_case_average(cli: Cli, tmp_pa
     assert (level["n_problems"], level["strict_accuracy"], level["test_case_average"],
             level["syntax_error_rate"]) == (1, 0.0, 0.5, 0.0)
     assert level["strict_accuracy_ci"] == [0.0, 1.0]  # one problem: all of [0, 1]
-    assert "strict accuracy" in proc.stdout and "test case average" in proc.stdout
+    assert "strict accuracy" in proc.stderr and "test case average" in proc.stderr
 
 
 def test_hub_without_the_datasets_package_is_one_clear_line(cli: Cli, tmp_path: Path) -> None:

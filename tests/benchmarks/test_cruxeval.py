@@ -104,8 +104,8 @@ def test_every_published_reference_passes(tmp_path: Path) -> None:
     """`execeval validate cruxeval` on the real 800 problems, and CRUXEval-I on a slice."""
     path = real_data("cruxeval", "cruxeval.jsonl")
     report = execeval.api.validate("cruxeval", data=path, store=tmp_path / "s.sqlite")
-    assert (report["n_passed"], report["n_with_reference"]) == (800, 800)
+    assert (report.n_passed, report.n_with_reference) == (800, 800)
     rows = [json.loads(line) for line in path.read_text().splitlines()[:100]]
     report = execeval.api.validate("cruxeval-i", data=write_jsonl(tmp_path / "i.jsonl", rows),
                                    store=tmp_path / "s.sqlite")
-    assert (report["n_passed"], report["n_with_reference"]) == (100, 100)
+    assert (report.n_passed, report.n_with_reference) == (100, 100)

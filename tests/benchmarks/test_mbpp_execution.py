@@ -56,8 +56,8 @@ def test_predictions_are_graded_against_the_real_output(sandbox: Sandbox) -> Non
 def test_validate_and_a_planted_answerer(tmp_path: Path) -> None:
     """References all pass; a replayed answerer that is right on a known set of problems
     gets exactly that accuracy."""
-    assert execeval.api.validate("mbpp-execution", data=DATA, store=tmp_path / "s.sqlite")[
-        "n_passed"] == 3
+    assert execeval.api.validate("mbpp-execution", data=DATA,
+                                 store=tmp_path / "s.sqlite").n_passed == 3
     answers = write_jsonl(tmp_path / "a.jsonl", [
         {"task_id": "Mbpp/11", "raw": "[ANSWER] 9 [/ANSWER]"},
         {"task_id": "Mbpp/12", "raw": "[ANSWER] 4 [/ANSWER]"},

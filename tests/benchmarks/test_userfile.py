@@ -27,8 +27,8 @@ def test_every_kind_loads_with_its_grader() -> None:
 def test_every_reference_passes(tmp_path: Path) -> None:
     report = validate(load_dataset(None, problems_file=DATA), store=tmp_path / "s.sqlite",
                       workers=2)
-    assert report["failing"] == []
-    assert report["n_passed"] == report["n_with_reference"] == 5
+    assert report.failing == []
+    assert report.n_passed == report.n_with_reference == 5
 
 
 def test_wrong_programs_fail_with_per_test_results(sandbox: Sandbox) -> None:

@@ -11,7 +11,7 @@ from execeval.judge.asserts import plan_asserts
 from execeval.api import load_dataset
 from execeval.sandbox import Sandbox
 
-DATA = Path(__file__).parent.parent / "problems" / "data"
+DATA = Path(__file__).parent.parent / "benchmarks" / "data"
 FULL = str(DATA / "mbpp_small.jsonl")
 
 

@@ -17,7 +17,7 @@ from execeval.judge.mathqa import answers_match
 from execeval.api import load_dataset
 from execeval.sandbox import Sandbox
 
-DATA = str(Path(__file__).parent.parent / "problems" / "data" / "mathqa_small.json")
+DATA = str(Path(__file__).parent.parent / "benchmarks" / "data" / "mathqa_small.json")
 
 
 def test_loader_reads_the_published_format() -> None:
@@ -51,5 +51,5 @@ def test_grading(sandbox: Sandbox) -> None:
 def test_validate_lists_the_broken_reference(tmp_path: Path) -> None:
     report = validate(load_dataset("mathqa-python", DATA), store=tmp_path / "s.sqlite",
                       workers=2)
-    assert report["n_passed"] == 2
-    assert [r["task_id"] for r in report["failing"]] == ["MathQA/2"]
+    assert report.n_passed == 2
+    assert [r["task_id"] for r in report.failing] == ["MathQA/2"]

@@ -168,7 +168,7 @@ def test_ctrl_c_keeps_generations_and_the_rerun_completes_them(
         # the interrupted run shows what it has: its samples, listed and readable
         assert main(["runs", "--store", str(env / "runs.sqlite"), "--json"]) == 0
         (listed,) = json.loads(capsys.readouterr().out)
-        assert listed["status"] == "running" and 1 <= listed["n_samples"] <= kept
+        assert listed["status"] == "interrupted" and 1 <= listed["n_samples"] <= kept
         assert main(["samples", listed["run_id"], "--store", str(env / "runs.sqlite")]) == 0
         partial = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
         assert len(partial) == listed["n_samples"]

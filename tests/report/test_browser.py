@@ -55,7 +55,7 @@ def test_report_opens_filters_and_shows_samples(page: Any, runs: Runs, report_fi
 
     page.click("a.problem-link:text('HumanEval/1')")
     page.select_option("#problem-dialog .sample-status", "error")  # B's bare <script> answer
-    page.locator("#problem-dialog .samples tr:has-text('B')").first.click()
+    page.locator("#problem-dialog .samples tr:has-text('chat_answers')").first.click()
     assert page.locator("#problem-dialog .sample pre.output").inner_text() == SCRIPT
     assert page.evaluate("window.__pwned") is None
     assert page.errors == []
@@ -87,7 +87,7 @@ def test_viewer_runs_run_problem_sample_and_diff(page: Any, runs: Runs) -> None:
         assert page.locator("#paired").is_visible()
         page.click("a.problem-link:text('HumanEval/1')")
         page.select_option("#problem-host .sample-status", "error")
-        page.locator("#problem-host .samples tr:has-text('B')").first.click()
+        page.locator("#problem-host .samples tr:has-text('chat_answers')").first.click()
         assert page.locator(".sample pre.output").inner_text() == SCRIPT
         page.click("text=open on its own page")
         assert page.locator("#sample-host pre.output").inner_text() == SCRIPT
@@ -158,13 +158,14 @@ def test_a_16400_sample_report_is_written_fast_stays_small_and_opens_fast(
 
 
 def two_runs_with_logprobs(path: Path) -> tuple[str, str]:
-    """Two runs of the same problem whose samples carry tokens and log-probabilities: the
-    problem page's sample list then has all its columns (tick, run, sample, status,
-    tokens, mean logprob)."""
+    """Two runs of the same problem, by two models with long names, whose samples carry
+    tokens and log-probabilities: the problem page's sample list then has all its columns
+    (tick, run, sample, status, tokens, mean logprob), the run's label at its longest."""
     store = Store(path)
     ids = ("wide00000001", "wide00000002")
+    models = ("openai:Qwen2.5-Coder-32B-Instruct", "openai:deepseek-coder-33b-instruct-v1.5")
     for r, run_id in enumerate(ids):
-        store.begin_run(run_id, "run", ("humaneval", "v", "h"), {"ks": [1]})
+        store.begin_run(run_id, "run", ("humaneval", "v", "h"), {"ks": [1], "model": models[r]})
         rows, verdicts = [], []
         for i in range(6):
             key, gen = f"key{r}-{i}", f"gen{r}-{i}"

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from execeval.benchmark import Benchmark
-from execeval.errors import UserError
-from execeval.dataset import Dataset, Problem, by_task_id
 from execeval.benchmarks.sources import field, local_or_hub, place
+from execeval.dataset import Dataset, Problem, by_task_id
+from execeval.errors import UserError
 from execeval.verdict import Verdict
 
 HUB = "codeparrot/apps"
@@ -51,16 +51,16 @@ def problem_from_row(row: dict[str, Any], source: object, line: int | None) -> P
     if "problem_id" not in row:
         raise UserError(f"{where}: field 'problem_id' is missing")
     question = field(source, line, row, "question", str)
-    io = _json_field(row, "input_output", where)
-    if io is None:
+    cases = _json_field(row, "input_output", where)
+    if cases is None:
         return None
-    if not isinstance(io, dict) or not isinstance(io.get("inputs"), list) \
-            or not isinstance(io.get("outputs"), list):
+    if not isinstance(cases, dict) or not isinstance(cases.get("inputs"), list) \
+            or not isinstance(cases.get("outputs"), list):
         raise UserError(f"{where}: input_output needs lists 'inputs' and 'outputs'")
-    if len(io["inputs"]) != len(io["outputs"]):
-        raise UserError(f"{where}: input_output has {len(io['inputs'])} inputs but "
-                        f"{len(io['outputs'])} outputs")
-    fn_name = io.get("fn_name") or None
+    if len(cases["inputs"]) != len(cases["outputs"]):
+        raise UserError(f"{where}: input_output has {len(cases['inputs'])} inputs but "
+                        f"{len(cases['outputs'])} outputs")
+    fn_name = cases.get("fn_name") or None
     starter = row.get("starter_code") or ""
     solutions = _json_field(row, "solutions", where) or []
     reference = solutions[0] if isinstance(solutions, list) and solutions else ""
@@ -69,10 +69,10 @@ def problem_from_row(row: dict[str, Any], source: object, line: int | None) -> P
         prompt=apps_prompt(question, starter, fn_name is not None),
         entry_point=fn_name,
         grader="apps",
-        tests={"fn_name": fn_name, "inputs": io["inputs"], "outputs": io["outputs"]},
+        tests={"fn_name": fn_name, "inputs": cases["inputs"], "outputs": cases["outputs"]},
         reference=reference,
         metadata={"difficulty": row.get("difficulty") or "unknown", "starter_code": starter,
-                  "n_tests": len(io["inputs"])},
+                  "n_tests": len(cases["inputs"])},
     )
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from execeval.benchmark import Benchmark
+from execeval.benchmarks.sources import field, local_or_hub, place
+from execeval.dataset import Dataset, Problem, by_task_id
 from execeval.extract import Extracted, strip_thinking, truncate_at_stop
 from execeval.judge import Grader, failure_verdict
-from execeval.dataset import Dataset, Problem, by_task_id
-from execeval.benchmarks.sources import field, local_or_hub, place
 from execeval.prompts import Prompt, chat, shot_examples
 from execeval.sandbox import ProgramFailure, Sandbox
 from execeval.verdict import Verdict
@@ -151,10 +151,11 @@ def parses_as_expression(text: str) -> bool:
 
 def value_in_sandbox(code: str, expression: str, sandbox: Sandbox) -> Any:
     """`expression` evaluated after `code`, in the sandbox; back as plain data."""
-    with sandbox.start() as ex:
-        ex.exec_program(code)
-        ex.exec_program(f"def {VALUE_FN}():\n    return (\n{expression}\n)\n", name="__program__")
-        return ex.call(VALUE_FN, ())
+    with sandbox.start() as execution:
+        execution.exec_program(code)
+        execution.exec_program(f"def {VALUE_FN}():\n    return (\n{expression}\n)\n",
+                               name="__program__")
+        return execution.call(VALUE_FN, ())
 
 
 def expected_value(problem: Problem, sandbox: Sandbox) -> Any:

@@ -16,9 +16,9 @@ from typing import Any
 
 from execeval import metrics, summary
 from execeval.benchmark import Benchmark, Loader
-from execeval.errors import UserError
-from execeval.dataset import Dataset, Problem, by_task_id
 from execeval.benchmarks.sources import field, local_or_hub, place
+from execeval.dataset import Dataset, Problem, by_task_id
+from execeval.errors import UserError
 from execeval.sandbox import codec
 from execeval.verdict import Verdict
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from execeval.benchmark import Benchmark
+from execeval.dataset import Dataset, Problem, by_task_id
 from execeval.errors import UserError, where
 from execeval.jsonl import read_rows
-from execeval.dataset import Dataset, Problem, by_task_id
 
 REQUIRED = ("task_id", "prompt", "entry_point", "canonical_solution", "test")
 

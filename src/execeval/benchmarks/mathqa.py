@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from execeval.benchmark import Benchmark
-from execeval.errors import UserError
-from execeval.dataset import Dataset, Problem, by_task_id
 from execeval.benchmarks.sources import field, file_digest, place, read_file_rows
+from execeval.dataset import Dataset, Problem, by_task_id
+from execeval.errors import UserError
 
 
 def load(name: str, data: Path | None) -> Dataset:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from execeval.benchmark import Benchmark
+from execeval.benchmarks.sources import Row, field, file_digest, hub_rows, read_file_rows
+from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
 from execeval.judge.asserts import plan_asserts
-from execeval.dataset import Dataset, Problem
-from execeval.benchmarks.sources import Row, field, file_digest, hub_rows, read_file_rows
 from execeval.prompts import mbpp as mbpp_prompt
 
 SPLITS: dict[str, range] = {

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from execeval.benchmark import Benchmark
-from execeval.errors import UserError
 from execeval.benchmarks import cruxeval, mbpp
 from execeval.dataset import Dataset, Problem
+from execeval.errors import UserError
 from execeval.prompts import Prompt, chat
 
 
@@ -47,7 +47,7 @@ def problem_of(task: Problem, examples: int) -> Problem | None:
     found = [c for c in map(call_and_value, task.metadata["tests_shown"]) if c is not None]
     if not found or len(found) < 1 + examples:
         return None
-    (fn, call, value), shown = found[0], found[1:1 + examples]
+    (function, call, value), shown = found[0], found[1:1 + examples]
     setup = task.tests.get("setup", "") if isinstance(task.tests, dict) else ""
     # the test's own setup after the program: it may build objects with its classes
     code = task.reference.rstrip("\n") + ("\n" + setup.rstrip("\n") if setup.strip() else "")
@@ -56,8 +56,8 @@ def problem_of(task: Problem, examples: int) -> Problem | None:
     return Problem(
         task_id=task.task_id, prompt=prompt, entry_point=None, grader=cruxeval.GRADER_NAME,
         # `output` is the call itself: the expected value is what running it gives
-        tests={"mode": "output", "code": code, "input": call[len(fn) + 1:-1], "output": call,
-               "fn": fn, "call": call, "shown": [[c, v] for _, c, v in shown],
+        tests={"mode": "output", "code": code, "input": call[len(function) + 1:-1], "output": call,
+               "fn": function, "call": call, "shown": [[c, v] for _, c, v in shown],
                "literal_answers": True},
         reference=value, metadata={"examples": examples, "split": task.metadata.get("split")})
 

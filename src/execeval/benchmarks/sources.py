@@ -90,11 +90,12 @@ def hub_rows(repo: str, config: str | None, splits: Sequence[str],
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     try:
         for split in splits:
-            ds = (datasets.load_dataset("json", data_files=f"hf://datasets/{repo}/{data_file}",
-                                        split="train")
-                  if data_file else datasets.load_dataset(repo, config, split=split))
-            revision = revision or str(getattr(ds.info, "version", "") or "")
-            rows.extend((None, dict(r)) for r in ds)
+            loaded = (datasets.load_dataset("json",
+                                            data_files=f"hf://datasets/{repo}/{data_file}",
+                                            split="train")
+                      if data_file else datasets.load_dataset(repo, config, split=split))
+            revision = revision or str(getattr(loaded.info, "version", "") or "")
+            rows.extend((None, dict(r)) for r in loaded)
     except Exception as e:  # offline, unknown repo, hub error: all the user's to fix
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"dataset {dataset!r}: cannot load {repo} from the Hugging Face hub "

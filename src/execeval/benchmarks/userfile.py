@@ -19,12 +19,12 @@ from types import UnionType
 from typing import Any
 
 from execeval.benchmark import Benchmark
+from execeval.benchmarks import humaneval
+from execeval.benchmarks.sources import file_digest
+from execeval.dataset import Dataset, Problem, by_task_id
 from execeval.errors import UserError, where
 from execeval.jsonl import read_rows
 from execeval.judge.asserts import plan_asserts
-from execeval.benchmarks import humaneval
-from execeval.dataset import Dataset, Problem, by_task_id
-from execeval.benchmarks.sources import file_digest
 
 KINDS = ("call", "assert", "stdio")
 
@@ -40,14 +40,14 @@ def _need(path: Path, line: int, row: dict[str, Any], name: str,
 
 def _cases(path: Path, line: int, tests: list[Any], kind: str) -> list[dict[str, Any]]:
     for n, case in enumerate(tests):
-        at = f"{where(path, line)}: tests[{n}]"
+        location = f"{where(path, line)}: tests[{n}]"
         if not isinstance(case, dict) or "input" not in case or "output" not in case:
-            raise UserError(f"{at}: expected an object with 'input' and 'output'")
+            raise UserError(f"{location}: expected an object with 'input' and 'output'")
         if kind == "call" and not isinstance(case["input"], list):
-            raise UserError(f"{at}: 'input' must be a list of arguments")
+            raise UserError(f"{location}: 'input' must be a list of arguments")
         if kind == "stdio" and not (isinstance(case["input"], str)
                                     and isinstance(case["output"], str)):
-            raise UserError(f"{at}: stdio 'input' and 'output' must be strings")
+            raise UserError(f"{location}: stdio 'input' and 'output' must be strings")
     return [{"input": c["input"], "output": c["output"]} for c in tests]
 
 

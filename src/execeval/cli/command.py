@@ -40,6 +40,13 @@ def add_json(p: argparse.ArgumentParser) -> None:
                    "stderr)")
 
 
+def dataset_names() -> str:
+    """The benchmarks `--dataset` takes, for its help (`file` is `--problems`'s)."""
+    from execeval import benchmark
+
+    return ", ".join(n for n in benchmark.BENCHMARKS.names() if n != "file")
+
+
 def store_of(args: argparse.Namespace) -> Path:
     return store_path(getattr(args, "store", None))
 
@@ -57,3 +64,15 @@ def interrupted(what: str, args: argparse.Namespace) -> int:
     print(f"execeval: interrupted; {what} so far are saved in {store_of(args)}; "
           "run the same command again to resume", file=sys.stderr)
     return 130
+
+
+def add_listen(p: argparse.ArgumentParser, port: int) -> None:
+    """Where a local server listens, and the token it then asks for."""
+    from execeval.cli.flags import parse_port
+
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; another needs --token)")
+    p.add_argument("--port", type=parse_port, default=port,
+                   help=f"port to listen on, 0 for any free one (default: {port})")
+    p.add_argument("--token", help="required when binding another address than loopback: "
+                   "every request must then carry it (Authorization: Bearer TOKEN)")

@@ -6,8 +6,6 @@ import argparse
 
 from execeval.cli import flags
 from execeval.cli.command import Command, add_json, add_store, console, print_json, store_of
-from execeval.compare import compare as paired
-from execeval.compare import print_comparison
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,10 +22,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from execeval.compare import compare as paired
+    from execeval.compare import print_comparison
+
     c = paired(args.run_a, args.run_b, k=args.k, store=store_of(args),
                allow_different_datasets=args.allow_different_datasets, top=args.top)
     if args.json:
-        print_json(c.as_dict())
+        print_json(c.to_json())
     else:
         print_comparison(c, console(args))
     return 0

@@ -10,11 +10,12 @@ from pathlib import Path
 from execeval.cli import flags
 from execeval.cli.command import Command, add_store, store_of
 from execeval.errors import UserError
-from execeval.export import FORMATS, export
 from execeval.jsonl import output_path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from execeval.export import FORMATS
+
     p.add_argument("target", nargs="+", metavar="RUN | sft RUN [RUN ...] | mbpp-train",
                    help="a run (with --format), or `sft RUN...` (fine-tuning data from correct "
                    "samples), or `mbpp-train` (MBPP's train split, references checked)")
@@ -29,12 +30,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="sft: also export problems of a benchmark's evaluation split")
     p.add_argument("--data", metavar="PATH", type=Path, help="mbpp-train: local mbpp.jsonl")
     p.add_argument("--workers", type=flags.positive(int, "whole number"),
-                   default=os.cpu_count() or 1,
+                   default=os.cpu_count() or 1, metavar="N",
                    help="programs graded at once (default: this machine's cores)")
     add_store(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from execeval.export import FORMATS, export
+
     what, rest = args.target[0], args.target[1:]
     if what in ("sft", "mbpp-train"):
         return fine_tuning(args, what, rest)

@@ -58,14 +58,13 @@ def comma_list(item: Callable[[str], Any], noun: str) -> Callable[[str], tuple[A
 
 
 def parse_port(text: str) -> int:
-    """A TCP port, 0 (any free one) to 65535."""
+    """A TCP port, 0 (any free one) to 65535, said as argparse says a bad value."""
+    from execeval.web import parse_port as port
+
     try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, not {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {port}")
-    return port
+        return port(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 NOUNS = {int: "whole number", float: "number"}

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from execeval import api, benchmark
 from execeval.cli import flags
-from execeval.cli.command import Command, add_json, console, interrupted, print_json
+from execeval.cli.command import (
+    Command,
+    add_json,
+    console,
+    dataset_names,
+    interrupted,
+    print_json,
+)
 from execeval.errors import UserError
 from execeval.jsonl import output_path
 from execeval.options import (
@@ -22,15 +26,18 @@ from execeval.options import (
     GradingOptions,
     RunOptions,
 )
-from execeval.summary import notes, rows
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from execeval.api import RunResult
 
 SELECTION = ("tasks", "limit")  # run's, not evaluate's
 
 
 def add_dataset(p: argparse.ArgumentParser, without: tuple[str, ...] = ()) -> None:
-    names = ", ".join(n for n in benchmark.BENCHMARKS.names() if n != "file")
     p.add_argument("--dataset", default="humaneval", metavar="NAME",
-                   help=f"the benchmark: {names} (default: humaneval)")
+                   help=f"the benchmark: {dataset_names()} (default: humaneval)")
     flags.add_fields(p, DatasetOptions, without=without)
 
 
@@ -64,10 +71,14 @@ def evaluate_options(args: argparse.Namespace) -> EvaluateOptions:
     return EvaluateOptions(flags.build(DatasetOptions, args), flags.build(GradingOptions, args))
 
 
-def print_summary(out: Console, s: dict[str, Any], resumed: bool = False,
+def print_summary(out: Console, s: Mapping[str, Any], resumed: bool = False,
                   cached: int = 0, stored: bool = True) -> None:
     """A run's summary table and its notes; `stored`: say where this invocation stored
     the run (not for `show`, which only reads)."""
+    from rich.table import Table
+
+    from execeval.summary import notes, rows
+
     table = Table(title=f"{s['dataset']}: {s['n_samples']} samples on {s['n_problems']} of "
                   f"{s['n_problems_total']} problems", show_header=False)
     for name, value in rows(s):
@@ -88,12 +99,12 @@ def print_summary(out: Console, s: dict[str, Any], resumed: bool = False,
         out.print(f"results written to {s['results']}")
 
 
-def finish(args: argparse.Namespace, result: api.RunResult) -> int:
+def finish(args: argparse.Namespace, result: RunResult) -> int:
     """The end of `evaluate` and `run`: the table, and the --json document."""
     print_summary(console(args), result.summary, resumed=result.resumed, cached=result.cached)
     result.summary["verdicts_reused"] = result.cached  # this invocation's, not the run's
     if args.json:
-        print_json(result.summary)
+        print_json(result.summary.to_json())
     return 0
 
 
@@ -104,20 +115,25 @@ def add_evaluate(p: argparse.ArgumentParser) -> None:
     add_grading(p)
 
 
-def check_results(options: GradingOptions) -> None:
-    """--results is refused before the grading when its folder is missing, not after."""
-    if options.results is not None:
-        output_path(options.results)
-
-
 def evaluate(args: argparse.Namespace) -> int:
+    from execeval import api
+
     options = evaluate_options(args)
-    check_results(options.grading)
+    result = grade(args, options.grading, "verdicts",
+                   lambda: api.evaluate(args.samples, args.dataset, options))
+    return result if isinstance(result, int) else finish(args, result)
+
+
+def grade(args: argparse.Namespace, grading: GradingOptions, what: str,
+          call: Callable[[], RunResult]) -> RunResult | int:
+    """The run, or the exit status of an interrupted one (what it had is kept); a
+    --results file that cannot be written is said before any work."""
+    if grading.results is not None:
+        output_path(grading.results)
     try:
-        result = api.evaluate(args.samples, args.dataset, options)
+        return call()
     except KeyboardInterrupt:
-        return interrupted("verdicts", args)
-    return finish(args, result)
+        return interrupted(what, args)
 
 
 def add_run(p: argparse.ArgumentParser) -> None:
@@ -127,12 +143,13 @@ def add_run(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from execeval import api
+
     options = run_options(args)
-    check_results(options.grading)
-    try:
-        result = api.run(args.model, args.dataset, options)
-    except KeyboardInterrupt:
-        return interrupted("generations and verdicts", args)
+    result = grade(args, options.grading, "generations and verdicts",
+                   lambda: api.run(args.model, args.dataset, options))
+    if isinstance(result, int):
+        return result
     g = result.summary["generation"]
     print(f"generation: {g['generated']} new, {g['reused']} reused; empty {g['empty_rate']:.3f}, "
           f"unparseable {g['unparseable_rate']:.3f}, truncated {g['truncated_rate']:.3f}; "
@@ -149,17 +166,17 @@ def add_validate(p: argparse.ArgumentParser) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from execeval.validate import print_report
-
     if not args.name and not getattr(args, "problems_file", None):
         raise UserError("validate: name a dataset (e.g. mbpp) or give --problems FILE")
     try:
+        from execeval import api
+
         report = api.validate(args.name, evaluate_options(args))
     except KeyboardInterrupt:
         return interrupted("verdicts", args)
-    print_report(report, console(args))
+    report.render(console(args))
     if args.json:
-        print_json(report)
+        print_json(report.to_json())
     return 0
 
 

@@ -20,7 +20,9 @@ COMMANDS: tuple[Command, ...] = (*grade.COMMANDS, *runs.COMMANDS, *compare.COMMA
 DESCRIPTION = """\
 execeval: how well does a language model write code? It runs what the model writes in
 a sandbox and reports pass@k (HumanEval, MBPP, APPS, EvalPlus, CRUXEval, your own files).
+"""
 
+EXAMPLES = """\
 examples:
   execeval run --dataset humaneval --model reference        # the canonical solutions
   execeval evaluate --dataset humaneval --samples s.jsonl   # grade a samples file
@@ -35,17 +37,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="execeval", description=DESCRIPTION, allow_abbrev=False,
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser; with `only`, the flags of that command alone (the others
+    are listed with their help), so a command does not load what another needs (the
+    studies, for one)."""
+    parser = Parser(prog="execeval", description=DESCRIPTION, epilog=EXAMPLES,
+                    allow_abbrev=False,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"execeval {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="`execeval COMMAND --help`: its flags and an example")
     for command in COMMANDS:
         p = sub.add_parser(command.name, help=command.help, description=command.help,
                            allow_abbrev=False,
                            epilog=f"example:\n  {command.example}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        command.add_arguments(p)
+        if only is None or only == command.name:
+            command.add_arguments(p)
         p.set_defaults(handler=command.run)
     return parser
 
@@ -53,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
-            args = build_parser().parse_args(argv)
+            given = list(sys.argv[1:] if argv is None else argv)
+            command = next((a for a in given if not a.startswith("-")), None)
+            args = build_parser(only=command).parse_args(given)
         except SystemExit as done:  # --help, --version, a usage error: said already
             return done.code if isinstance(done.code, int) else 2
         return int(args.handler(args))

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from execeval.cli import flags
-from execeval.cli.command import Command, add_store, store_of
+from execeval.cli.command import Command, add_listen, add_store, store_of
 
 
 def add_report(p: argparse.ArgumentParser) -> None:
@@ -31,12 +30,7 @@ def report(args: argparse.Namespace) -> int:
 
 def add_view(p: argparse.ArgumentParser) -> None:
     add_store(p)
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: 127.0.0.1; another needs --token)")
-    p.add_argument("--port", type=flags.parse_port, default=8765,
-                   help="port to listen on, 0 for any free one (default: 8765)")
-    p.add_argument("--token", help="required when binding another address than loopback; "
-                   "every request must carry it")
+    add_listen(p, 8765)
 
 
 def view(args: argparse.Namespace) -> int:

@@ -12,12 +12,14 @@ from dataclasses import asdict
 from typing import Any
 
 from rich.measure import Measurement
-from rich.table import Column, Table
+from rich.table import Table
+from rich.text import Text
 
-from execeval import api
 from execeval.cli.command import Command, add_json, add_store, console, print_json, store_of
 from execeval.cli.grade import print_summary
 from execeval.errors import UserError
+from execeval.models.base import Settings
+from execeval.sandbox import Limits
 from execeval.store import Store
 from execeval.verdict import STATUSES
 
@@ -39,9 +41,6 @@ def model_of(config: dict[str, Any]) -> str:
 def settings_of(config: dict[str, Any]) -> str:
     """What tells a run from others of its model: n and temperature of a `run`, then any
     sampling setting, prompt choice or sandbox limit that is not the default."""
-    from execeval.models.base import Settings
-    from execeval.sandbox import Limits
-
     s = config.get("settings") or {}
     parts = [f"n={s['n']}", f"T={s['temperature']:g}"] if s else []
     defaults = Settings().as_dict()
@@ -58,8 +57,8 @@ def settings_of(config: dict[str, Any]) -> str:
 
 
 def runs(args: argparse.Namespace) -> int:
-    """Newest first, as the viewer lists them; a table as wide as its cells, so ids and
-    models are never cut (wrapped at a terminal's width, whole in a pipe)."""
+    """Newest first, as the viewer lists them; a table as wide as its cells, so no id,
+    model or setting is ever cut or folded (rich would squeeze it into 80 columns)."""
     store = Store(store_of(args), read_only=True)
     try:
         found = store.runs()[::-1]
@@ -68,25 +67,23 @@ def runs(args: argparse.Namespace) -> int:
     if args.json:
         print_json(found)
         return 0
-    table = Table(Column("run", no_wrap=True, min_width=12), "kind",
-                  Column("model", overflow="fold"), Column("settings", overflow="fold"),
-                  Column("dataset", overflow="fold"), "graded", "status", "pass@1",
-                  Column("created", no_wrap=True))
+    table = Table("run", "kind", "model", "settings", "dataset", "graded", "status", "pass@1",
+                  "created")
     for r in found:
-        p1 = (r["summary"] or {}).get("pass_at_k", {}).get("1")
+        first = (r["summary"] or {}).get("pass_at_k", {}).get("1")
         created = datetime.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M")
-        table.add_row(r["run_id"], r["kind"], model_of(r["config"]), settings_of(r["config"]),
-                      r["dataset"], f"{r['n_graded']}/{r['n_samples']}", r["status"],
-                      "" if p1 is None else f"{p1:.4f}", created)
-    out = console(args)
-    if not out.is_terminal:
-        out.width = max(out.width, Measurement.get(out, out.options.update_width(10**6),
-                                                   table).maximum)
+        table.add_row(r["run_id"], r["kind"], Text(model_of(r["config"])),  # no markup
+                      Text(settings_of(r["config"])), Text(r["dataset"]),
+                      f"{r['n_graded']}/{r['n_samples']}", r["status"],
+                      "" if first is None else f"{first:.4f}", created)
+    out = console(args)  # never narrower than the cells: a narrow terminal wraps the lines
+    out.width = max(out.width, Measurement.get(out, out.options.update_width(10**6),
+                                               table).maximum)
     out.print(table)
     out.print(f"{len(found)} runs in {store.path}", soft_wrap=True)
     stopped = sum(r["status"] == "interrupted" for r in found)
     if stopped:
-        out.print(f"note: {stopped} interrupted (their process is gone): {RESUME} of each",
+        out.print(f"note: {stopped} interrupted (the process is gone): for each, {RESUME}",
                   soft_wrap=True)
     return 0
 
@@ -102,9 +99,11 @@ def add_show(p: argparse.ArgumentParser) -> None:
 
 
 def show(args: argparse.Namespace) -> int:
+    from execeval import api
+
     run = api.load_run(args.run, store_of(args))
     if args.json:
-        print_json({k: v for k, v in vars(run).items() if k != "store"})
+        print_json(run.to_json())
         return 0
     out = console(args)
     out.print(f"run {run.run_id} ({run.kind}, {run.status}) on {run.dataset} "

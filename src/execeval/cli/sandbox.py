@@ -11,8 +11,10 @@ from execeval.cli.command import Command
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("check",), help="check: report the protections")
     p.add_argument("--timeout", type=flags.positive(float, "number"), default=3.0,
+                   metavar="SECONDS",
                    help="wall seconds per program (default: 3)")
     p.add_argument("--memory", type=flags.positive(int, "whole number"), default=2048,
+                   metavar="MIB",
                    help="memory limit per program in MiB (default: 2048)")
 
 

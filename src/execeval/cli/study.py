@@ -4,14 +4,16 @@ entry-point group `execeval.studies`; its flags come from its options dataclass.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from execeval.cli import flags
 from execeval.cli.command import Command, add_json, console, print_json
 from execeval.cli.grade import add_dataset, add_generation, add_grading, run_options
 from execeval.errors import UserError
 from execeval.options import GradingOptions, RunOptions
-from execeval.studies.common import STUDIES, Study
+
+if TYPE_CHECKING:
+    from execeval.studies.common import Study
 
 OWN = {"model", "dataset"}  # OnModel's, given by `run`'s flags
 
@@ -48,6 +50,8 @@ def add_broken(sub: Any, name: str, error: UserError) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="study_name", required=True, metavar="STUDY")
+    from execeval.studies.common import STUDIES
+
     for name in STUDIES.names():
         try:
             study = STUDIES.get(name)

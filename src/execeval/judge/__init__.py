@@ -15,9 +15,9 @@ from functools import cache, lru_cache
 from types import CodeType
 from typing import Any
 
+from execeval.dataset import Problem
 from execeval.errors import UserError
 from execeval.registry import Registry, load_reference
-from execeval.dataset import Problem
 from execeval.sandbox import ProgramFailure, Sandbox
 from execeval.verdict import Verdict
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from execeval.dataset import Problem
 from execeval.judge import Grader, Verdict
 from execeval.judge.session import Case, grade_cases
-from execeval.dataset import Problem
 from execeval.sandbox import Execution, Sandbox
 
 # APPS's harness puts these imports before every program; programs written for APPS
@@ -40,10 +40,10 @@ CALL_FN = "__execeval_apps_call__"
 
 def _floats_close(a: Sequence[str], b: Sequence[str]) -> bool:
     try:
-        fa, fb = [float(x) for x in a], [float(x) for x in b]
+        floats_a, floats_b = [float(x) for x in a], [float(x) for x in b]
     except (TypeError, ValueError):
         return False
-    return len(fa) == len(fb) and bool(np.allclose(fa, fb))
+    return len(floats_a) == len(floats_b) and bool(np.allclose(floats_a, floats_b))
 
 
 def _token_sets(lines: Sequence[str]) -> list[set[str]]:
@@ -151,12 +151,12 @@ def grade_apps(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
                 ex.exec_program(f"def {CALL_FN}(*args):\n"
                                 f"    return getattr(Solution(), {tests['fn_name']!r})(*args)\n")
 
-    fn = CALL_FN if call_based and "class Solution" in program else tests["fn_name"]
+    function_name = CALL_FN if call_based and "class Solution" in program else tests["fn_name"]
 
     def case(inp: Any, out: Any) -> Case:
         if call_based:
             args, expected = tuple(call_args(inp)), call_expected(out)
-            return lambda ex: call_result_matches(ex.call(fn, args), expected)
+            return lambda ex: call_result_matches(ex.call(function_name, args), expected)
         stdin, stdout = _stdin_text(inp), _stdin_text(out)
         return lambda ex: stdout_matches(ex.run_main(code, stdin), stdout)
 

@@ -19,8 +19,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
 from execeval.dataset import Problem
+from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
 from execeval.sandbox import ProgramFailure, Sandbox
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -153,11 +153,11 @@ def trusted_namespace(tests: dict[str, Any]) -> dict[str, Any]:
 def run_asserts_trusted(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     tests = problem.tests
     namespace = trusted_namespace(tests)
-    with sandbox.start() as ex:
+    with sandbox.start() as execution:
         try:
-            ex.exec_program(program)
+            execution.exec_program(program)
             for name in tests["proxies"]:
-                namespace[name] = ex.function(name)
+                namespace[name] = execution.function(name)
             for n, text in enumerate(tests["asserts"]):
                 try:
                     exec(compiled(text, f"<test {n}>"), namespace)
@@ -166,8 +166,8 @@ def run_asserts_trusted(problem: Problem, program: str, sandbox: Sandbox) -> Ver
                     return wrong_answer(e, text.strip(), {"tests_passed": n})
         except ProgramFailure as f:
             return failure_verdict(f)
-        if ex.failure is not None:
-            return failure_verdict(ex.failure)
+        if execution.failure is not None:
+            return failure_verdict(execution.failure)
     return Verdict(True, "passed", extra={"tests_passed": len(tests["asserts"])})
 
 
@@ -176,10 +176,10 @@ def run_asserts_in_sandbox(problem: Problem, program: str, sandbox: Sandbox) -> 
     tests = problem.tests
     flag = {"graded_in_sandbox": True}
     test_code = "\n".join([tests["setup"], *tests["asserts"]])
-    with sandbox.start() as ex:
+    with sandbox.start() as execution:
         try:
-            ex.exec_program(program)
-            ex.exec_program(test_code, name="__test__")
+            execution.exec_program(program)
+            execution.exec_program(test_code, name="__test__")
         except ProgramFailure as f:
             v = failure_verdict(f)
             if f.status == "error" and f.detail.startswith("AssertionError"):

@@ -13,8 +13,8 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any
 
-from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
 from execeval.dataset import Problem
+from execeval.judge import Grader, Verdict, compiled, failure_verdict, wrong_answer
 from execeval.sandbox import ProgramFailure, Sandbox
 
 
@@ -52,18 +52,18 @@ def failing_line(error: BaseException, problem: Problem) -> str:
 def grade_check(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     assert problem.entry_point, f"{problem.task_id}: a check problem needs an entry point"
     namespace = trusted_namespace(problem)
-    with sandbox.start() as ex:
+    with sandbox.start() as execution:
         try:
-            ex.exec_program(program)
-            candidate = ex.function(problem.entry_point)
+            execution.exec_program(program)
+            candidate = execution.function(problem.entry_point)
             namespace[problem.entry_point] = candidate  # HumanEval/33's test calls it by name
             namespace["check"](candidate)
         except ProgramFailure as f:
             return failure_verdict(f)
         except Exception as e:  # the trusted test rejected what the program returned
             return wrong_answer(e, failing_line(e, problem))
-        if ex.failure is not None:  # a test that swallowed the failure still fails
-            return failure_verdict(ex.failure)
+        if execution.failure is not None:  # a test that swallowed the failure still fails
+            return failure_verdict(execution.failure)
     return Verdict(True, "passed")
 
 

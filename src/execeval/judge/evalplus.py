@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from execeval.dataset import Problem
 from execeval.judge import Grader, Verdict, failure_verdict
 from execeval.judge.oracle import (
     DIGEST_FN,
@@ -28,7 +29,6 @@ from execeval.judge.oracle import (
     expected_outputs,
 )
 from execeval.judge.session import Session
-from execeval.dataset import Problem
 from execeval.sandbox import Execution, Limits, ProgramFailure, Sandbox, codec
 
 BATCH_INPUTS = 128       # inputs per request to the sandbox
@@ -68,9 +68,10 @@ def _pyramid_surface(base_edge: float, height: float) -> float:
 
 def _digit_distance(a: int, b: int) -> int:
     """Mbpp/558 with the shorter number padded with zeros (EvalPlus accepts both readings)."""
-    sa, sb = str(a), str(b)
-    width = max(len(sa), len(sb))
-    return sum(abs(int(x) - int(y)) for x, y in zip(sa.zfill(width), sb.zfill(width), strict=True))
+    digits_a, digits_b = str(a), str(b)
+    width = max(len(digits_a), len(digits_b))
+    return sum(abs(int(x) - int(y))
+               for x, y in zip(digits_a.zfill(width), digits_b.zfill(width), strict=True))
 
 
 def _calling(fn: str, args: tuple[Any, ...]) -> Callable[[Execution], Any]:
@@ -91,8 +92,8 @@ def output_matches(out: Any, exp: Any, args: list[Any], atol: float, flavour: st
     try:
         exact = out == exp
         if flavour == "humaneval" and entry_point == "find_zero":
-            (xs,) = args  # find_zero's one argument: the polynomial's coefficients
-            return bool(abs(_poly(xs, out)) <= atol)
+            (coefficients,) = args  # find_zero's one argument
+            return bool(abs(_poly(coefficients, out)) <= atol)
         if flavour == "mbpp":
             if entry_point == "are_equivalent":
                 exact = True
@@ -212,14 +213,14 @@ def grade_evalplus(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     session = Session(sandbox, setup)
     extra: dict[str, Any] = {"base_passed": False, "plus_passed": False}
     try:
-        ok, detail = check_inputs(session, problem, base_in, oracle.base, oracle.base_time,
-                                  sandbox.limits)
-        if not ok:
+        passed, detail = check_inputs(session, problem, base_in, oracle.base, oracle.base_time,
+                                      sandbox.limits)
+        if not passed:
             return Verdict(False, "failed", f"base {detail}", extra=extra)
         extra["base_passed"] = True
-        ok, detail = check_inputs(session, problem, plus_in, oracle.plus, oracle.plus_time,
-                                  sandbox.limits)
-        if not ok:
+        passed, detail = check_inputs(session, problem, plus_in, oracle.plus, oracle.plus_time,
+                                      sandbox.limits)
+        if not passed:
             return Verdict(False, "failed", f"plus {detail}", extra=extra)
     except ProgramFailure as f:
         v = failure_verdict(f)

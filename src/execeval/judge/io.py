@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from execeval.dataset import Problem
 from execeval.judge import Grader, Verdict
 from execeval.judge.session import Case, grade_cases
-from execeval.dataset import Problem
 from execeval.sandbox import Execution, Sandbox
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from execeval.judge import Grader, Verdict, failure_verdict
 from execeval.dataset import Problem
+from execeval.judge import Grader, Verdict, failure_verdict
 from execeval.sandbox import ProgramFailure, Sandbox
 
 REL_TOL = 1e-4  # the gold answers are floats computed by the reference program
@@ -26,11 +26,11 @@ def answers_match(got: object, gold: float) -> bool:
 
 def grade_mathqa(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     gold = float(problem.tests["answer"])
-    with sandbox.start() as ex:
+    with sandbox.start() as execution:
         try:
-            ex.exec_program(program)
-            ex.exec_program(f"def {GETTER}():\n    return answer\n", name="__program__")
-            got = ex.call(GETTER, ())
+            execution.exec_program(program)
+            execution.exec_program(f"def {GETTER}():\n    return answer\n", name="__program__")
+            got = execution.call(GETTER, ())
         except ProgramFailure as f:
             return failure_verdict(f)
     if answers_match(got, gold):

@@ -145,8 +145,8 @@ def _write_cache(path: Path, oracle: Oracle) -> None:
     """Atomic, best effort: a read-only cache only costs recomputation."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".oracle-")
-        with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
+        descriptor, tmp = tempfile.mkstemp(dir=path.parent, prefix=".oracle-")
+        with os.fdopen(descriptor, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
             json.dump({"base": [_encode(x) for x in oracle.base],
                        "plus": [_encode(x) for x in oracle.plus],
                        "base_time": oracle.base_time, "plus_time": oracle.plus_time}, f)
@@ -207,15 +207,15 @@ def main() -> None:
     try:
         namespace: dict[str, Any] = {"__name__": "__canonical__"}
         exec(compile(request["code"], "<canonical>", "exec"), namespace)
-        fn = namespace[request["entry_point"]]
+        canonical = namespace[request["entry_point"]]
         helpers: dict[str, Any] = {}
         exec(DIGEST_SHIM, helpers)
         digest = helpers[DIGEST_FN]
-        nn = bool(request["output_not_none"])
-        base, base_time = _run_inputs(fn, digest, [codec.from_plain(x) for x in request["base"]],
-                                      nn)
-        plus, plus_time = _run_inputs(fn, digest, [codec.from_plain(x) for x in request["plus"]],
-                                      nn)
+        not_none = bool(request["output_not_none"])
+        base, base_time = _run_inputs(canonical, digest,
+                                      [codec.from_plain(x) for x in request["base"]], not_none)
+        plus, plus_time = _run_inputs(canonical, digest,
+                                      [codec.from_plain(x) for x in request["plus"]], not_none)
         reply: dict[str, Any] = {"base": [_encode(x) for x in base],
                                  "plus": [_encode(x) for x in plus],
                                  "base_time": base_time, "plus_time": plus_time}

@@ -36,11 +36,11 @@ class Session:
             except ProgramFailure:
                 self.close()
                 raise
-        ex = self.ex
+        execution = self.ex
         start = time.monotonic()
-        ex.start_clock(budget)  # this request's own clock
+        execution.start_clock(budget)  # this request's own clock
         try:
-            return request(ex)
+            return request(execution)
         except ProgramFailure:
             self.close()
             raise
@@ -72,7 +72,7 @@ def grade_cases(sandbox: Sandbox, setup: Callable[[Execution], None], cases: Seq
     with Session(sandbox, setup) as session:
         for i, case in enumerate(cases):
             try:
-                ok = session.run(case, sandbox.limits.timeout)
+                right = session.run(case, sandbox.limits.timeout)
             except ProgramFailure as f:
                 v = failure_verdict(f)
                 if v.status == "syntax_error":
@@ -84,8 +84,8 @@ def grade_cases(sandbox: Sandbox, setup: Callable[[Execution], None], cases: Seq
                     results += ["not_run"] * (len(cases) - len(results))
                     break
                 continue
-            results.append("pass" if ok else "fail")
-            if not ok and not detail:
+            results.append("pass" if right else "fail")
+            if not right and not detail:
                 detail = f"test {i}: wrong {wrong}"
     passed = sum(r == "pass" for r in results)
     extra = {"tests_passed": passed, "tests_total": len(results), "per_test": results}

@@ -19,8 +19,8 @@ import re
 import threading
 from dataclasses import replace
 
-from execeval.judge import Verdict, grade, grader_of
 from execeval.dataset import Problem
+from execeval.judge import Verdict, grade, grader_of
 from execeval.sandbox import Limits, Sandbox, with_limits
 
 STARVED_SHARE = 0.1  # of its limit spent waiting for a CPU: load may be the cause

@@ -168,6 +168,7 @@ def file_fingerprint(path: str) -> str:
     files = sorted(f for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
     h = hashlib.sha256()
     for f in files:
-        st = f.stat()
-        h.update(f"{f.relative_to(p) if p.is_dir() else f.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        info = f.stat()
+        name = f.relative_to(p) if p.is_dir() else f.name
+        h.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     return f"{p.resolve()}#{h.hexdigest()[:16]}"

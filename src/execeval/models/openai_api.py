@@ -14,8 +14,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, cast
 
 from execeval.config import api_key, redact
-from execeval.errors import UserError
 from execeval.dataset import Dataset
+from execeval.errors import UserError
 from execeval.models.base import (
     BackendOptions,
     Generation,
@@ -157,12 +157,12 @@ class OpenAIModel:
         return self.client.completions.create(prompt=r.prompt.text, **kwargs)
 
     def _choice(self, c: Any) -> tuple[str, list[float] | None]:
-        lp = getattr(c, "logprobs", None)
+        logprobs = getattr(c, "logprobs", None)
         if self.chat:
             text = c.message.content or ""
-            content = getattr(lp, "content", None) if lp is not None else None
+            content = getattr(logprobs, "content", None) if logprobs is not None else None
             return text, [float(t.logprob) for t in content] if content else None
-        tokens = getattr(lp, "token_logprobs", None) if lp is not None else None
+        tokens = getattr(logprobs, "token_logprobs", None) if logprobs is not None else None
         return c.text or "", [float(x) for x in tokens if x is not None] if tokens else None
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from execeval.dataset import Dataset
 from execeval.errors import UserError, where
 from execeval.jsonl import read_rows
 from execeval.models.base import (
@@ -22,7 +23,6 @@ from execeval.models.base import (
     Request,
     Settings,
 )
-from execeval.dataset import Dataset
 from execeval.samples import task_of
 
 

@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from execeval.errors import UserError
 from execeval.dataset import Dataset
+from execeval.errors import UserError
 from execeval.models.base import (
     BackendOptions,
     Generation,

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from execeval.errors import UserError
 from execeval.dataset import Dataset, Problem
+from execeval.errors import UserError
 
 STYLES = ("completion", "chat")
 

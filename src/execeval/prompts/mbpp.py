@@ -12,8 +12,8 @@ import ast
 from collections.abc import Sequence
 from typing import Any
 
-from execeval.errors import UserError
 from execeval.dataset import Dataset, Problem
+from execeval.errors import UserError
 from execeval.prompts import Prompt, chat
 
 BEGIN, DONE = "[BEGIN]", "[DONE]"

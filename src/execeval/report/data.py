@@ -12,12 +12,13 @@ import datetime
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from execeval.errors import UserError
+from execeval.options import DEFAULT_KS
 from execeval.store import Store, StoredSample
 from execeval.verdict import STATUSES
 
@@ -210,7 +211,7 @@ def problem_stats(store: Store, run_id: str) -> dict[str, ProblemStats]:
     return {t: out[t] for t in sorted(out, key=first.__getitem__)}
 
 
-def _live_summary(problems: dict[str, ProblemStats], ks: Iterable[int]) -> dict[str, Any]:
+def _live_summary(problems: dict[str, ProblemStats], ks: Sequence[int]) -> dict[str, Any]:
     """The common summary keys, folded from what is graded so far."""
     from execeval import metrics, summary
 
@@ -242,23 +243,24 @@ def pass_at_k_curve(problems: dict[str, ProblemStats]) -> list[CurvePoint]:
     n = [p.n for p in graded]
     top = min(n)
     if top <= CURVE_POINTS:
-        ks = list(range(1, top + 1))
+        k_values = list(range(1, top + 1))
     else:
-        ks = sorted({round(top ** (i / (CURVE_POINTS - 1))) for i in range(CURVE_POINTS)})
-    matrix = stats.pass_at_k_matrix(n, [p.correct for p in graded], ks)
+        k_values = sorted({round(top ** (i / (CURVE_POINTS - 1))) for i in range(CURVE_POINTS)})
+    matrix = stats.pass_at_k_matrix(n, [p.correct for p in graded], k_values)
     out = []
-    for j, k in enumerate(ks):
-        iv = stats.ci_mean(matrix[:, j])
-        low = iv.low if math.isfinite(iv.low) else 0.0
-        high = iv.high if math.isfinite(iv.high) else 1.0
-        out.append(CurvePoint(k, iv.estimate, low, high))
+    for j, k in enumerate(k_values):
+        interval = stats.ci_mean(matrix[:, j])
+        low = interval.low if math.isfinite(interval.low) else 0.0
+        high = interval.high if math.isfinite(interval.high) else 1.0
+        out.append(CurvePoint(k, interval.estimate, low, high))
     return out
 
 
 def _summary(r: dict[str, Any], problems: dict[str, ProblemStats]) -> dict[str, Any]:
     if r["summary"] is not None:
         return r["summary"]
-    return _live_summary(problems, r["config"].get("ks") or (1,))
+    # a run still going: the default ks (a k is reported once every problem has k samples)
+    return _live_summary(problems, r["config"].get("ks") or DEFAULT_KS)
 
 
 def load_run(store: Store, prefix: str) -> RunData:
@@ -387,7 +389,8 @@ def problem_table(runs: Sequence[RunData]) -> list[ProblemRow]:
     rows = []
     for task in order:
         cells = [r.problems.get(task) for r in runs]
-        verdicts = {c.pass_at_1 >= 0.5 for c in cells if c is not None and c.n}
+        rates = [c.pass_at_1 for c in cells if c is not None]
+        verdicts = {rate >= 0.5 for rate in rates if rate is not None}
         rows.append(ProblemRow(task, cells, len(verdicts) > 1))
     return rows
 
@@ -419,7 +422,7 @@ def comparisons(store: Store, runs: Sequence[RunData], k: int = 1) -> list[Paire
             try:
                 c = compare(a.run_id, b.run_id, k=k, store=store,
                             allow_different_datasets=False, top=5)
-                out.append(Paired(a, b, c.as_dict()))
+                out.append(Paired(a, b, c.to_json()))
             except (UserError, ValueError) as e:
                 out.append(Paired(a, b, None, str(e)))
     return out

@@ -74,34 +74,34 @@ def pass_at_k_plot(runs: Sequence[RunData]) -> Markup | None:
 
     with _lock:
         fig = _figure(6.4, 3.4)
-        ax = fig.add_subplot()
+        axes = fig.add_subplot()
         top = max(p.k for r in runs for p in r.curve)
         for i, r in enumerate(runs):
             if not r.curve:
                 continue
-            ks = [p.k for p in r.curve]
+            k_values = [p.k for p in r.curve]
             est = [p.estimate for p in r.curve]
             low = [p.low for p in r.curve]
             high = [p.high for p in r.curve]
-            if len(ks) == 1:  # one sample per problem: a point with its interval
-                ax.errorbar(ks, est, yerr=[[est[0] - low[0]], [high[0] - est[0]]], fmt="o",
-                            color=colour(i), capsize=4, label=legend_name(r))
+            if len(k_values) == 1:  # one sample per problem: a point with its interval
+                axes.errorbar(k_values, est, yerr=[[est[0] - low[0]], [high[0] - est[0]]], fmt="o",
+                              color=colour(i), capsize=4, label=legend_name(r))
             else:
-                ax.fill_between(ks, low, high, color=colour(i), alpha=0.15, linewidth=0)
-                ax.plot(ks, est, color=colour(i), linewidth=2, label=legend_name(r))
+                axes.fill_between(k_values, low, high, color=colour(i), alpha=0.15, linewidth=0)
+                axes.plot(k_values, est, color=colour(i), linewidth=2, label=legend_name(r))
         if top >= 10:
-            ax.set_xscale("log")
-            ax.set_xticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if t <= top])
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+            axes.set_xscale("log")
+            axes.set_xticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if t <= top])
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
         else:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(0.9 if top >= 10 else 0.5, top * 1.1 if top >= 10 else top + 0.5)
-        ax.set_ylim(0, 1)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel("k (samples drawn per problem)")
-        ax.set_ylabel("pass@k")
-        _style(ax)
-        ax.legend(loc="lower right", frameon=False, fontsize=9)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_xlim(0.9 if top >= 10 else 0.5, top * 1.1 if top >= 10 else top + 0.5)
+        axes.set_ylim(0, 1)
+        axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+        axes.set_xlabel("k (samples drawn per problem)")
+        axes.set_ylabel("pass@k")
+        _style(axes)
+        axes.legend(loc="lower right", frameon=False, fontsize=9)
         return _svg(fig, "passk")
 
 
@@ -111,24 +111,24 @@ def status_plot(runs: Sequence[RunData]) -> Markup | None:
         return None
     with _lock:
         fig = _figure(4.2, 1.1 + 0.4 * len(runs))
-        ax = fig.add_subplot()
+        axes = fig.add_subplot()
         names = [legend_name(r) for r in runs]  # distinct: load_runs sees to it
         used = [s for s in STATUS_ORDER
                 if any(dict(r.status_counts).get(s) for r in runs)]
         left = [0.0] * len(runs)
         for s in used:
             shares = [dict(r.status_counts).get(s, 0) / max(r.n_graded, 1) for r in runs]
-            ax.barh(names, shares, left=left, color=STATUS_COLOURS.get(s, "#94a3b8"),
-                    label=s.replace("_", " "), height=0.6)
+            axes.barh(names, shares, left=left, color=STATUS_COLOURS.get(s, "#94a3b8"),
+                      label=s.replace("_", " "), height=0.6)
             left = [a + b for a, b in zip(left, shares, strict=True)]
         from matplotlib.ticker import PercentFormatter
 
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlim(0, 1)
-        ax.invert_yaxis()
+        axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+        axes.set_xlim(0, 1)
+        axes.invert_yaxis()
         if len(runs) == 1:
-            ax.set_yticks([])
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(len(used), 4),
-                  frameon=False, fontsize=9, handlelength=1, columnspacing=1)
+            axes.set_yticks([])
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(len(used), 4),
+                    frameon=False, fontsize=9, handlelength=1, columnspacing=1)
         return _svg(fig, "status")

@@ -92,9 +92,10 @@ def render(template: str, **context: Any) -> str:
 def live_fields(run: RunData) -> dict[str, str]:
     """The texts of a run's page that change while it runs, by their `data-live` key:
     the viewer's page asks for these every two seconds (templates/_run.html names them)."""
-    p1: Metric | None = run.pass_at_1
+    pass_at_1: Metric | None = run.pass_at_1
     out = {"status": run.status, "graded": num(run.n_graded), "samples": num(run.n_samples),
-           "pass1": pct(p1.value if p1 else None), "pass1_ci": ci_text(p1.ci if p1 else None)}
+           "pass1": pct(pass_at_1.value if pass_at_1 else None),
+           "pass1_ci": ci_text(pass_at_1.ci if pass_at_1 else None)}
     out.update({f"status:{s}": num(n) for s, n in run.status_counts})
     for task, p in run.problems.items():
         out[f"n:{task}"] = num(p.n)

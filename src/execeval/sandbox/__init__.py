@@ -149,8 +149,8 @@ class Execution:
         if exc == "MemoryError":
             raise self._fail("memory", "MemoryError")
         line = reply.get("line")
-        at = f" (program line {line})" if isinstance(line, int) else ""
-        raise self._fail("error", f"{exc}: {msg}{at}" if msg else f"{exc}{at}")
+        location = f" (program line {line})" if isinstance(line, int) else ""
+        raise self._fail("error", f"{exc}: {msg}{location}" if msg else f"{exc}{location}")
 
     def _read(self, n: int) -> bytes:
         """Exactly n bytes; reads ahead (one reply usually arrives in one read)."""

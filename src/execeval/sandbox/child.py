@@ -68,22 +68,23 @@ def _error(e: BaseException) -> dict[str, Any]:
 
 
 def handle(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
-    op = request.get("op")
+    operation = request.get("op")
     try:
-        if op == "exec":
+        if operation == "exec":
             namespace["__name__"] = request.get("name", "__program__")
             exec(compile(request["code"], "<program>", "exec"), namespace)
             return {"ok": True, "value": None}
-        if op == "main":
+        if operation == "main":
             return run_main(request["code"], request["stdin"], int(request["cap"]))
-        if op == "call":
-            fn = namespace.get(request["fn"])
-            if not callable(fn):
+        if operation == "call":
+            function = namespace.get(request["fn"])
+            if not callable(function):
                 return {"ok": False, "exc": "NameError",
                         "msg": f"the program defines no function {request['fn']!r}", "line": None}
             args = [codec.from_plain(a) for a in request["args"]]
-            return {"ok": True, "value": codec.to_plain(fn(*args))}
-        return {"ok": False, "exc": "ProtocolError", "msg": f"unknown op {op!r}", "line": None}
+            return {"ok": True, "value": codec.to_plain(function(*args))}
+        return {"ok": False, "exc": "ProtocolError", "msg": f"unknown op {operation!r}",
+                "line": None}
     except codec.Unserializable as e:
         return {"ok": False, "exc": "Unserializable", "msg": str(e), "line": None}
     except BaseException as e:  # SystemExit and KeyboardInterrupt too: the program raised them

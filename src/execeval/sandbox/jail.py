@@ -75,11 +75,11 @@ def _bind(src: str, root: str, world: World) -> None:
         if not os.path.exists(dst):
             open(dst, "w").close()
     linux.mount(src, dst, None, linux.MS_BIND | linux.MS_REC)
-    st = os.statvfs(src)
+    stats = os.statvfs(src)
     keep = 0
     for st_flag, ms_flag in ((os.ST_NOSUID, linux.MS_NOSUID), (os.ST_NODEV, linux.MS_NODEV),
                              (os.ST_NOEXEC, linux.MS_NOEXEC)):
-        if st.f_flag & st_flag:
+        if stats.f_flag & st_flag:
             keep |= ms_flag
     linux.mount(None, dst, None, linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY
                 | linux.MS_NOSUID | keep)
@@ -266,13 +266,13 @@ def confine(world: World, limits: ChildLimits, slot: int, scratch: str | None,
     os.dup2(100, 3)
     os.dup2(101, 4)
     os.closerange(5, 65536)
-    mb = 2**20
+    megabyte = 2**20
     # under a user namespace every execution shares one uid: the count is per run there
     nproc = limits.max_processes * (1 if world.privilege == "root" else 16)
-    for what, value in ((resource.RLIMIT_AS, limits.memory_mb * mb),
+    for what, value in ((resource.RLIMIT_AS, limits.memory_mb * megabyte),
                         (resource.RLIMIT_CPU, limits.cpu_seconds),
                         (resource.RLIMIT_NOFILE, limits.max_open_files),
-                        (resource.RLIMIT_FSIZE, limits.max_file_mb * mb),
+                        (resource.RLIMIT_FSIZE, limits.max_file_mb * megabyte),
                         (resource.RLIMIT_CORE, 0),
                         (resource.RLIMIT_NPROC, nproc)):
         resource.setrlimit(what, (value, value))

@@ -90,13 +90,13 @@ def check(limits: Limits | None = None, hidden: tuple[str, ...] = (),
     """(protection, active, how) rows, and the zygote's own report; `hidden` as the runs
     hide them (every benchmark's answer packages)."""
     limits = limits or Limits()
-    with ZygoteSandbox(limits, hidden=hidden) as sb, sb.start() as ex:
+    with ZygoteSandbox(limits, hidden=hidden) as sandbox, sandbox.start() as execution:
         try:
-            ex.exec_program(PROBE)
-            seen = ex.call("probe", (secret_paths(), write_paths()))
+            execution.exec_program(PROBE)
+            seen = execution.call("probe", (secret_paths(), write_paths()))
         except ProgramFailure as f:
-            return [("sandbox works", False, f"probe failed: {f}")], sb.report
-        world = sb.report
+            return [("sandbox works", False, f"probe failed: {f}")], sandbox.report
+        world = sandbox.report
     rows: list[tuple[str, bool, str]] = []
     rows.append(("privilege", world["privilege"] != "none",
                  {"root": "root: per-execution uid", "user-namespace": "unprivileged: user "

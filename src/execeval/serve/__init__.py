@@ -76,9 +76,8 @@ def load_catalog(datasets: Sequence[str] = (), data: Sequence[str] = (),
     for name in dict.fromkeys([*datasets, *copies]):
         catalog.add(load_dataset(name, copies.get(name)))
     for path in problems:
-        ds = load_dataset(None, problems_file=path)
-        p = Path(path)
-        catalog.add(ds, path, p.name, p.stem)
+        file = Path(path)
+        catalog.add(load_dataset(None, problems_file=path), path, file.name, file.stem)
     return catalog
 
 
@@ -116,23 +115,23 @@ def run_service(options: ServeOptions) -> int:
 
     from execeval.serve.app import create_app
 
-    o = options
-    token = o.token or None
-    check_binding(o.host, token, "give --token TOKEN too (every request must then carry "
-                  "'Authorization: Bearer TOKEN')")
-    sock = listen(o.host, o.port)
+    token = options.token or None
+    check_binding(options.host, token, "give --token TOKEN too (every request must then "
+                  "carry 'Authorization: Bearer TOKEN')")
+    sock = listen(options.host, options.port)
     try:
-        catalog = load_catalog(o.datasets, o.data, o.problems)
-        service = make_service(workers=o.workers, queue=o.queue, timeout=o.timeout,
-                               memory_mb=o.memory_mb, store=o.store, executor=o.executor)
+        catalog = load_catalog(options.datasets, options.data, options.problems)
+        service = make_service(workers=options.workers, queue=options.queue,
+                               timeout=options.timeout, memory_mb=options.memory_mb,
+                               store=options.store, executor=options.executor)
     except BaseException:
         sock.close()
         raise
-    app = create_app(service, catalog, token=token, loopback=is_loopback(o.host),
-                     trust_inline_tests=o.trust_inline_tests)
+    app = create_app(service, catalog, token=token, loopback=is_loopback(options.host),
+                     trust_inline_tests=options.trust_inline_tests)
     names = ", ".join(sorted({d.name for d in catalog.datasets.values()})) or "none"
     print(f"execeval serve: {url_of(sock)} (datasets: {names}; {service.workers} "
-          f"workers, queue {o.queue}; verdicts shared with {service.store_path}; "
+          f"workers, queue {options.queue}; verdicts shared with {service.store_path}; "
           f"pid {os.getpid()})", file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn_config(app, service.capacity))
     try:

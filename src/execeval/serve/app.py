@@ -90,9 +90,9 @@ def completion_of(query: str, prompt: str) -> str:
     """OpenRLHF sends the whole decoded sequence: the part after the prompt, less the
     special tokens that close it."""
     if prompt:
-        at = query.find(prompt)
-        if at >= 0:
-            query = query[at + len(prompt):]
+        start = query.find(prompt)
+        if start >= 0:
+            query = query[start + len(prompt):]
     return SPECIAL_TAIL.sub("", query)
 
 

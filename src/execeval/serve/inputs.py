@@ -136,15 +136,15 @@ class Catalog:
             return name, self.datasets[name].problems[task]
         if not isinstance(dataset, str):
             raise BadRequest("field 'dataset' must be a string")
-        ds = self.datasets.get(dataset)
-        if ds is None:
+        selected = self.datasets.get(dataset)
+        if selected is None:
             loaded = ", ".join(self.names()) or "none"
             raise BadRequest(f"dataset {dataset!r} is not loaded (loaded: {loaded}; start the "
                              f"server with --dataset {dataset})", 404)
-        resolved = ds.resolve(task_id)
+        resolved = selected.resolve(task_id)
         if resolved is None:
             raise BadRequest(f"unknown task_id {task_id!r} for dataset {dataset!r}", 404)
-        return dataset, ds.problems[resolved]
+        return dataset, selected.problems[resolved]
 
 
 def program_of(problem: Problem, text: str, style: str, dataset: Dataset | None) -> str:

@@ -269,12 +269,12 @@ def grade_run_code(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
                          "fetch": tests["fetch"], "cap": STREAM_CAP, "fetch_cap": FETCH_CAP})
     start = time.monotonic()
     files: dict[str, str] = {}
-    with sandbox.start() as ex:
+    with sandbox.start() as execution:
         try:
-            out = ex.run_main(WRAPPER, config)
+            out = execution.run_main(WRAPPER, config)
             seconds = time.monotonic() - start
-            at = out.rfind(MARK)
-            envelope = json.loads(out[at + len(MARK):]) if at >= 0 else None
+            position = out.rfind(MARK)
+            envelope = json.loads(out[position + len(MARK):]) if position >= 0 else None
             if not isinstance(envelope, dict):
                 result = _run_result("Finished", seconds, 1, "",
                                      "execeval: the script's report went missing")
@@ -328,7 +328,7 @@ def response(verdict: Verdict) -> dict[str, Any]:
         return {"status": "SandboxError", "message": message, "compile_result": None,
                 "run_result": _run_result("Error", 0.0, None, "", message),
                 "executor_pod_name": None, "files": {}}
-    ok = run["status"] == "Finished" and run["return_code"] == 0
-    return {"status": "Success" if ok else "Failed", "message": "", "compile_result": None,
+    succeeded = run["status"] == "Finished" and run["return_code"] == 0
+    return {"status": "Success" if succeeded else "Failed", "message": "", "compile_result": None,
             "run_result": run, "executor_pod_name": None,
             "files": verdict.extra.get("files", {})}

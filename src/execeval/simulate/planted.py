@@ -213,20 +213,20 @@ class FakeModel:
     @cached_property
     def _score_grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """x, the correct and wrong scores' CDFs at x, the correct density (centred on lp)."""
-        sd, margin = self.planted.lp_sd, self.planted.margin
-        x = np.linspace(-margin - 9 * sd, 9 * sd, 6001)
+        sigma, margin = self.planted.lp_sd, self.planted.margin
+        x = np.linspace(-margin - 9 * sigma, 9 * sigma, 6001)
         cdf = np.frompyfunc(lambda v: 0.5 * (1 + math.erf(v / math.sqrt(2))), 1, 1)
-        dens = np.exp(-0.5 * (x / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
-        return x, cdf(x / sd).astype(float), cdf((x + margin) / sd).astype(float), dens
+        dens = np.exp(-0.5 * (x / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+        return x, cdf(x / sigma).astype(float), cdf((x + margin) / sigma).astype(float), dens
 
     def expected_ranked(self, p: float, k: int) -> float:
         """The planted chance that the best-scored (mean log-probability) of k samples is
         correct, each correct with probability p: sum over j correct of the binomial
         weight times P(max of j N(lp, sd) > max of k-j N(lp - margin, sd))."""
-        x, fc, fw, dens = self._score_grid
+        x, cdf_correct, cdf_wrong, dens = self._score_grid
         total = 0.0
         for j in range(1, k + 1):
-            top = float(np.trapezoid(j * dens * fc ** (j - 1) * fw ** (k - j), x))
+            top = float(np.trapezoid(j * dens * cdf_correct ** (j - 1) * cdf_wrong ** (k - j), x))
             total += math.comb(k, j) * p**j * (1 - p) ** (k - j) * top
         return total
 
@@ -247,14 +247,14 @@ class FakeModel:
         with warnings.catch_warnings():  # the asserts' "\d" in plain strings
             warnings.simplefilter("ignore")
             name = problem.entry_point or tested_function(problem)
-        fn = _function(problem, name) if name else None
-        if fn is None:
+        definition = _function(problem, name) if name else None
+        if definition is None:
             return None
-        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        params = [a.arg for a in definition.args.posonlyargs + definition.args.args]
         last = _tree(problem.code_prefix).body[-1:]
-        if last and isinstance(last[0], ast.FunctionDef) and last[0].name == fn.name:
+        if last and isinstance(last[0], ast.FunctionDef) and last[0].name == definition.name:
             return problem.code_prefix, params
-        return f"def {fn.name}({ast.unparse(fn.args)}):\n", params
+        return f"def {definition.name}({ast.unparse(definition.args)}):\n", params
 
     def _cases(self, problem: Problem) -> list[Example]:
         """The shown examples a special-casing program can answer (the function's arity)."""

@@ -172,14 +172,14 @@ class PromptedModel(FakeModel):
         return ref is not None and _norm(ref) != _norm(code)
 
     def logit_for(self, task_id: str, prompt: str, temperature: float) -> float:
-        pr, shown = self.prompted, parse_prompt(prompt)
-        shift = pr.beta * pr.decades + pr.show(shown.target_asserts)
+        params, shown = self.prompted, parse_prompt(prompt)
+        shift = params.beta * params.decades + params.show(shown.target_asserts)
         if shown.exemplars:
             j = len(shown.exemplars)
             shift += sum(self.exemplar_effect(t) for t, _ in shown.exemplars) / j
-            shift -= pr.bug * sum(self.is_buggy(t, c) for t, c in shown.exemplars) / j
-        return (self.difficulty(task_id) + shift) / (temperature + pr.tau) \
-            - pr.gamma * temperature
+            shift -= params.bug * sum(self.is_buggy(t, c) for t, c in shown.exemplars) / j
+        return (self.difficulty(task_id) + shift) / (temperature + params.tau) \
+            - params.gamma * temperature
 
     def p_prompt(self, task_id: str, prompt: str, temperature: float) -> float:
         """The planted probability that a sample for this prompt is the reference."""

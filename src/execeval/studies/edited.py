@@ -104,8 +104,8 @@ def edited(options: EditedOptions, run: RunOptions | None = None, *,
     runs = {name: api.run(options.model, ds, both, executor=executor).run_id
             for name, ds in (("original", original), ("edited", sanitized))}
     with ExitStack() as stack:
-        st = common.open_store(stack, run.grading.store)
-        counts = {name: st.task_counts(run_id) for name, run_id in runs.items()}
+        store = common.open_store(stack, run.grading.store)
+        counts = {name: store.task_counts(run_id) for name, run_id in runs.items()}
     shared = [t for t in chosen if all(t in c for c in counts.values())]
     values = {name: {"solved_by_any": [float(c[t][1] > 0) for t in shared],
                      "pass_at_1": [c[t][1] / c[t][0] for t in shared]}

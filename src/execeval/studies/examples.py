@@ -65,8 +65,8 @@ def literal_call(node: ast.AST, names: set[str]) -> tuple[str, tuple[Any, ...]] 
         return None
     args = []
     for a in node.args:
-        ok, value = literal(a)
-        if not ok:
+        is_literal, value = literal(a)
+        if not is_literal:
             return None
         args.append(value)
     return node.func.id, tuple(args)
@@ -120,9 +120,9 @@ def docstring_examples(prompt: str, entry_point: str) -> list[Example]:
         tree = ast.parse(prompt)
     except SyntaxError:
         return []
-    fn = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+    definition = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
                and n.name == entry_point), None)
-    doc = ast.get_docstring(fn) if fn else None
+    doc = ast.get_docstring(definition) if definition else None
     if not doc:
         return []
     found: list[Example] = []
@@ -141,8 +141,8 @@ def docstring_examples(prompt: str, entry_point: str) -> list[Example]:
         while i < len(lines) and lines[i].strip() and not lines[i].strip().startswith(">>>"):
             out.append(lines[i].strip())
             i += 1
-        ok, expected = _value(" ".join(out)) if out else (False, None)
-        if call and ok:
+        parsed, expected = _value(" ".join(out)) if out else (False, None)
+        if call and parsed:
             found.append(Example(call[0], call[1], expected))
     for line in prose:
         for m in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", line):
@@ -150,8 +150,8 @@ def docstring_examples(prompt: str, entry_point: str) -> list[Example]:
             call = literal_call(_parse_expr(line[m.start():end]) or ast.Pass(), {entry_point}) \
                 if end > 0 else None
             sep = SEPARATOR.match(line[end:]) if call else None
-            ok, expected = _value(sep.group(1)) if sep else (False, None)
-            if call and ok:
+            parsed, expected = _value(sep.group(1)) if sep else (False, None)
+            if call and parsed:
                 found.append(Example(call[0], call[1], expected))
     return [e for e in found if round_trips(e.expected) and all(map(round_trips, e.args))]
 
@@ -168,8 +168,8 @@ def assert_examples(asserts: list[str], names: set[str]) -> list[Example | None]
             for call_node, other in ((test.left, test.comparators[0]),
                                      (test.comparators[0], test.left)):
                 call = literal_call(call_node, names)
-                ok, expected = literal(other)
-                if call and ok:
+                is_literal, expected = literal(other)
+                if call and is_literal:
                     example = Example(call[0], call[1], expected)
                     break
         elif test is not None:
@@ -177,9 +177,9 @@ def assert_examples(asserts: list[str], names: set[str]) -> list[Example | None]
             call = literal_call(test.operand if negated else test, names)  # type: ignore[attr-defined]
             if call:
                 example = Example(call[0], call[1], not negated)
-        ok = example is not None and round_trips(example.expected) \
+        keep = example is not None and round_trips(example.expected) \
             and all(map(round_trips, example.args))
-        out.append(example if ok else None)
+        out.append(example if keep else None)
     return out
 
 

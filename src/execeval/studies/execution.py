@@ -88,16 +88,16 @@ def execution(options: ExecutionOptions, run: RunOptions | None = None, *,
         raise UserError("--examples 2 (two other input/output pairs) is MBPP's setting; "
                         "give 0 or 2 with --dataset mbpp")
     more: dict[str, Any] = {"examples": examples} if dataset == "mbpp" else {}
-    ds = api.load_dataset(name, run.dataset.data, split=run.dataset.split, **more)
+    loaded = api.load_dataset(name, run.dataset.data, split=run.dataset.split, **more)
     n = run.generation.n
-    ks = tuple(k for k in (1, 5) if k <= n)
-    result = api.run(options.model, ds, run.with_changes(k=ks), executor=executor)
+    k_values = tuple(k for k in (1, 5) if k <= n)
+    result = api.run(options.model, loaded, run.with_changes(k=k_values), executor=executor)
     with ExitStack() as stack:
         counts = common.open_store(stack, run.grading.store).task_counts(result.run_id)
     n_arr = np.array([c[0] for c in counts.values()])
     c_arr = np.array([c[1] for c in counts.values()])
     accuracy = ci_ratio(c_arr, n_arr)
-    intervals = summary_intervals(list(counts.values()), ks)
+    intervals = summary_intervals(list(counts.values()), k_values)
     return ExecutionResult(
         options.model, name, mode, examples, n, len(counts), result.run_id, accuracy.estimate,
         accuracy.as_list(), {k: iv.estimate for k, iv in intervals["pass_at_k"].items()},

@@ -146,11 +146,11 @@ def choose_mutants(examples: Sequence[Problem], store: Store, executor: Executor
         passed.setdefault((task, m), {})[i] = v.passed
     chosen: dict[str, dict[str, Any]] = {}
     for (task, m), by_test in passed.items():
-        ok = [i for i in sorted(by_test) if by_test[i]]
-        if not by_test.get(0) or len(ok) == len(by_test):
+        passing = [i for i in sorted(by_test) if by_test[i]]
+        if not by_test.get(0) or len(passing) == len(by_test):
             continue
-        if task not in chosen or len(ok) > len(chosen[task]["passes"]):
-            chosen[task] = {"code": m, "passes": ok, "asserts": len(by_test)}
+        if task not in chosen or len(passing) > len(chosen[task]["passes"]):
+            chosen[task] = {"code": m, "passes": passing, "asserts": len(by_test)}
     return run_id, chosen
 
 
@@ -245,9 +245,10 @@ class MisalignmentResult:
                  f"{x.asserts} asserts shown (those it passes)" for x in self.examples]
         fit_ = self.gap_vs_size
         if fit_:
-            ci = fit_.slope_ci
+            interval = fit_.slope_ci
             notes.append(f"gap vs log10(params): slope {fit_.slope:+.4f}"
-                         + (f" [{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else " (2 sizes: no interval)"))
+                         + (f" [{interval[0]:+.4f}, {interval[1]:+.4f}]" if interval
+                            else " (2 sizes: no interval)"))
         common.table(console, f"buggy examples in the prompt: {self.dataset} "
                      f"({self.models[0].n_tasks} tasks, n={self.n}, {self.shots} examples); "
                      "pass@1", ["model", "no examples", "correct", "buggy",
@@ -262,9 +263,10 @@ def fit(points: Sequence[tuple[float, float]]) -> SizeFit:
     slope_ci = None
     if len(points) > 2:
         resid = y - (a + b * x)
-        se = float(np.sqrt(resid @ resid / (len(x) - 2) / ((x - x.mean()) @ (x - x.mean()))))
+        spread = (x - x.mean()) @ (x - x.mean())
+        std_error = float(np.sqrt(resid @ resid / (len(x) - 2) / spread))
         q = common.t_quantile(0.975, len(x) - 2)
-        slope_ci = (float(b - q * se), float(b + q * se))
+        slope_ci = (float(b - q * std_error), float(b + q * std_error))
     return SizeFit(float(b), float(a), slope_ci)
 
 
@@ -274,11 +276,12 @@ def misalignment(options: MisalignmentOptions, run: RunOptions | None = None, *,
     (`run`: `execeval run`'s options; `executor`: an open one to grade on)."""
     run = run or RunOptions()
     shots = shots_of(run)
-    ds, chosen = load_targets(options.dataset, run.dataset)
+    dataset, chosen = load_targets(options.dataset, run.dataset)
     if shots < 1:
         raise UserError("--shots: the examples need 1 or more")
     sizes = parse_sizes(options.sizes)
-    candidates = {p.task_id: p for p in pool(ds.benchmark, run.dataset.data, ["prompt", "train"])
+    candidates = {p.task_id: p
+                  for p in pool(dataset.benchmark, run.dataset.data, ["prompt", "train"])
                   if p.task_id not in set(chosen)}
     ordered = [candidates.pop(f"Mbpp/{i}") for i in ORDER if f"Mbpp/{i}" in candidates]
     ordered += list(candidates.values())
@@ -286,13 +289,13 @@ def misalignment(options: MisalignmentOptions, run: RunOptions | None = None, *,
     mutant_runs = []
     with ExitStack() as stack:
         g = run.grading
-        st = common.open_store(stack, g.store)
-        ex = common.open_executor(stack, executor or g.executor, g.limits(), g.workers)
+        store = common.open_store(stack, g.store)
+        grader = common.open_executor(stack, executor or g.executor, g.limits(), g.workers)
         start = 0
         while len(picked) < shots and start < len(ordered):
             batch = ordered[start:start + shots - len(picked)]
             start += len(batch)
-            run_id, found = choose_mutants(batch, st, ex, ds.source or ds.name)
+            run_id, found = choose_mutants(batch, store, grader, dataset.source or dataset.name)
             mutant_runs.append(run_id)
             picked.update({p.task_id: found[p.task_id] for p in batch if p.task_id in found})
     if len(picked) < shots:
@@ -312,7 +315,7 @@ def misalignment(options: MisalignmentOptions, run: RunOptions | None = None, *,
         sized = replace(run, generation=replace(run.generation, params=params))
         runs, counts = {}, {}
         for name, examples in contexts.items():
-            v = variant(ds, chosen, examples, tag=f"context={name}")
+            v = variant(dataset, chosen, examples, tag=f"context={name}")
             runs[name], counts[name] = run_variant(spec, v, sized, len(examples), executor)
         tasks = [t for t in chosen if all(t in c for c in counts.values())]
         if not tasks:
@@ -325,7 +328,7 @@ def misalignment(options: MisalignmentOptions, run: RunOptions | None = None, *,
             examples_gain=paired(values["correct"], values["none"])))
     points = [(m.params, m.gap.difference) for m in per_model if m.params]
     return MisalignmentResult(
-        model=options.model, dataset=ds.name, n=run.generation.n, shots=shots,
+        model=options.model, dataset=dataset.name, n=run.generation.n, shots=shots,
         examples=tuple(BuggyExample(p.task_id, tuple(picked[p.task_id]["passes"]),
                                     picked[p.task_id]["asserts"], picked[p.task_id]["code"])
                        for p in used),

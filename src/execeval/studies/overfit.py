@@ -168,8 +168,8 @@ def special_cases(program: str, values: KnownValues, skip_lines: int = 0) -> lis
 
     def compares(node: ast.Compare, inputs: set[Hashable], outputs: set[Hashable]) -> str:
         for operand in [node.left, *node.comparators]:
-            ok, v = literal(operand)
-            if not ok:
+            is_literal, v = literal(operand)
+            if not is_literal:
                 continue
             if key(v) in inputs:
                 return "a test input"
@@ -193,8 +193,8 @@ def special_cases(program: str, values: KnownValues, skip_lines: int = 0) -> lis
             for stmt in node.body:
                 if not isinstance(stmt, ast.Return) or stmt.value is None:
                     continue
-                ok, v = literal(stmt.value)
-                if ok and key(v) in outs:
+                is_literal, v = literal(stmt.value)
+                if is_literal and key(v) in outs:
                     reasons.append((stmt.lineno, f"line {stmt.lineno}: returns the expected "
                                                  f"{_short(stmt.value)} under a test input"))
     return [r for _, r in sorted(reasons)]
@@ -410,10 +410,10 @@ def overfit(options: OverfitOptions, run: RunOptions | None = None, *,
     where fresh inputs are graded, `dataset` spares loading the run's problems again."""
     grading = (run or RunOptions()).grading
     with ExitStack() as stack:
-        st = common.open_store(stack, grading.store)
-        stored = st.run(options.run)
-        samples = list(st.samples(stored["run_id"]))
-        ds = common.dataset_of_run(stored, options.data, dataset)
+        store = common.open_store(stack, grading.store)
+        stored = store.run(options.run)
+        samples = list(store.samples(stored["run_id"]))
+        run_dataset = common.dataset_of_run(stored, options.data, dataset)
         staged = [s for s in samples if "base_passed" in s.extra]
         base_only = None
         if staged:
@@ -425,7 +425,7 @@ def overfit(options: OverfitOptions, run: RunOptions | None = None, *,
         jobs: list[common.Job] = []
         pending: list[Flagged] = []
         for s in samples:
-            problem = ds.problems[s.task_id]
+            problem = run_dataset.problems[s.task_id]
             if s.task_id not in values:
                 values[s.task_id] = test_values(problem)
             program = s.program or ""
@@ -446,10 +446,10 @@ def overfit(options: OverfitOptions, run: RunOptions | None = None, *,
                 pending.append(item)
         fresh_run = None
         if jobs:
-            ex = common.open_executor(stack, executor or grading.executor,
-                                      common.run_limits(stored), grading.workers)
-            fresh_run, verdicts = common.grade_jobs("study-overfit", stored["run_id"], jobs, st,
-                                                    ex, {"fresh_inputs": MAX_FRESH})
+            grader = common.open_executor(stack, executor or grading.executor,
+                                          common.run_limits(stored), grading.workers)
+            fresh_run, verdicts = common.grade_jobs("study-overfit", stored["run_id"], jobs, store,
+                                                    grader, {"fresh_inputs": MAX_FRESH})
             for item, v in zip(pending, verdicts, strict=True):
                 if v.status == "harness_error" or not v.extra.get("fresh_compared"):
                     item.evidence = "no fresh input the reference answers"

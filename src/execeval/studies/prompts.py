@@ -166,15 +166,15 @@ def exemplar(problem: Problem, code: str | None = None,
 def load_targets(name: str, options: DatasetOptions) -> tuple[Dataset, list[str]]:
     """The MBPP dataset and the chosen target tasks (refusing other benchmarks: the
     prompts are MBPP's format)."""
-    ds = api.load_dataset(name, options.data, problems_file=options.problems_file,
-                          **options.benchmark_options())
-    if ds.benchmark not in ("mbpp", "mbpp-sanitized"):
+    dataset = api.load_dataset(name, options.data, problems_file=options.problems_file,
+                               **options.benchmark_options())
+    if dataset.benchmark not in ("mbpp", "mbpp-sanitized"):
         raise UserError(f"the prompt studies vary MBPP's few-shot prompt: --dataset mbpp "
-                        f"(not {ds.name})")
-    chosen = api.select_tasks(ds, options.tasks, options.limit)
+                        f"(not {dataset.name})")
+    chosen = api.select_tasks(dataset, options.tasks, options.limit)
     if not chosen:
         raise UserError("no target tasks")
-    return ds, chosen
+    return dataset, chosen
 
 
 def pool(name: str, data: Path | None, splits: Sequence[str]) -> list[Problem]:
@@ -230,8 +230,9 @@ def scores(counts: dict[str, tuple[int, int]], tasks: Sequence[str]) -> Scores:
     95% intervals over tasks."""
     n = np.array([counts[t][0] for t in tasks], dtype=float)
     c = np.array([counts[t][1] for t in tasks], dtype=float)
-    solved, p1 = ci_mean((c > 0).astype(float)), ci_ratio(c, n)
-    return Scores(solved.estimate, (solved.low, solved.high), p1.estimate, (p1.low, p1.high))
+    solved, pass_at_1 = ci_mean((c > 0).astype(float)), ci_ratio(c, n)
+    return Scores(solved.estimate, (solved.low, solved.high), pass_at_1.estimate,
+                  (pass_at_1.low, pass_at_1.high))
 
 
 def per_task(counts: dict[str, tuple[int, int]], tasks: Sequence[str]) -> np.ndarray:
@@ -263,15 +264,15 @@ def prompts(options: PromptsOptions, run: RunOptions | None = None, *,
     if options.prompts < 1:
         raise UserError("--prompts: give 1 or more")
     shots, seed = shots_of(run), run.generation.seed or 0
-    ds, chosen = load_targets(options.dataset, run.dataset)
+    dataset, chosen = load_targets(options.dataset, run.dataset)
     splits = ("prompt", "train") if options.from_train else ("prompt",)
-    candidates = [p for p in pool(ds.benchmark, run.dataset.data, splits)
+    candidates = [p for p in pool(dataset.benchmark, run.dataset.data, splits)
                   if p.task_id not in set(chosen)]
     sets = draw_exemplars(candidates, options.prompts, shots, seed)
     unseeded = replace(run, generation=replace(run.generation, seed=None))
     runs, counts = [], []
     for drawn in sets:
-        v = variant(ds, chosen, [exemplar(p) for p in drawn],
+        v = variant(dataset, chosen, [exemplar(p) for p in drawn],
                     tag=f"prompt={','.join(p.task_id for p in drawn)}")
         run_id, c = run_variant(options.model, v, unseeded, shots, executor)
         runs.append(run_id)
@@ -284,11 +285,11 @@ def prompts(options: PromptsOptions, run: RunOptions | None = None, *,
     order = sorted(range(len(entries)), key=lambda i: (entries[i].scores.pass_at_1, -i))
     worst, best = order[0], order[-1]
     solved = [e.scores.solved for e in entries]
-    p1 = [e.scores.pass_at_1 for e in entries]
-    spread = Spread((min(solved), max(solved)), (min(p1), max(p1)),
+    pass_at_1 = [e.scores.pass_at_1 for e in entries]
+    spread = Spread((min(solved), max(solved)), (min(pass_at_1), max(pass_at_1)),
                     float(np.std(solved, ddof=1)) if len(solved) > 1 else 0.0)
     return PromptsResult(
-        model=options.model, dataset=ds.name, n=run.generation.n, shots=shots, seed=seed,
+        model=options.model, dataset=dataset.name, n=run.generation.n, shots=shots, seed=seed,
         pool=splits, n_tasks=len(tasks), prompts=entries, ensemble_solved=ensemble.estimate,
         ensemble_solved_ci=(ensemble.low, ensemble.high), spread=spread, best=best,
         worst=worst, best_minus_worst=paired(per_task(counts[best], tasks),

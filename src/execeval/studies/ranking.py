@@ -189,9 +189,9 @@ def ranking(options: RankingOptions, run: RunOptions | None = None, *,
         raise UserError("--k values must be at least 1")
     grading = (run or RunOptions()).grading
     with ExitStack() as stack:
-        st = common.open_store(stack, grading.store)
-        stored = st.run(options.run)
-        tasks = _read(st, stored["run_id"])
+        store = common.open_store(stack, grading.store)
+        stored = store.run(options.run)
+        tasks = _read(store, stored["run_id"])
         n_min = min(len(t.passed) for t in tasks.values())
         wanted = sorted(set(options.k)) if options.k else common.series_ks(n_min)
         usable = [k for k in wanted if k <= n_min]
@@ -207,18 +207,19 @@ def ranking(options: RankingOptions, run: RunOptions | None = None, *,
                 left_out[name] = "the run stored no log-probabilities for some samples"
         examples: dict[str, Any] = {}
         try:
-            ds = common.dataset_of_run(stored, options.data, dataset)
+            run_dataset = common.dataset_of_run(stored, options.data, dataset)
         except UserError as e:
             left_out["example_tests"] = str(e)
         else:
-            ex = common.open_executor(stack, executor or grading.executor,
-                                      common.run_limits(stored), grading.workers)
-            examples_run, shown = _example_verdicts(tasks, ds, stored, st, ex)
+            grader = common.open_executor(stack, executor or grading.executor,
+                                          common.run_limits(stored), grading.workers)
+            examples_run, shown = _example_verdicts(tasks, run_dataset, stored, store, grader)
             if shown:
                 examples = {"run": examples_run, "problems_with_examples": shown,
                             "samples_passing": sum(sum(t.examples or ()) for t in tasks.values())}
             else:
-                left_out["example_tests"] = f"{ds.name}'s prompts show no tests this study reads"
+                left_out["example_tests"] = (f"{run_dataset.name}'s prompts show no tests this "
+                                             "study reads")
     scorers = _scorers(logprobs)
     values: dict[str, list[list[float]]] = {}  # strategy -> per k -> per problem
     for name in STRATEGIES:

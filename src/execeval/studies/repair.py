@@ -405,21 +405,21 @@ def repair(options: RepairOptions, run: RunOptions | None = None, *, ask: Ask | 
     if options.turns < 0:
         raise UserError("--turns: give 0 or more")
     model, d = options.model, run.dataset
-    ds = api.load_dataset(options.dataset, d.data, problems_file=d.problems_file,
-                          **d.benchmark_options())
-    chosen = api.select_tasks(ds, d.tasks, d.limit)
+    dataset = api.load_dataset(options.dataset, d.data, problems_file=d.problems_file,
+                               **d.benchmark_options())
+    chosen = api.select_tasks(dataset, d.tasks, d.limit)
     if not chosen:
         raise UserError("no tasks")
-    store = store_path(run.grading.store)
+    store_file = store_path(run.grading.store)
     turn_options = replace(run, dataset=DatasetOptions(),
                            generation=replace(run.generation, n=1),
-                           grading=replace(run.grading, store=store))
-    fb_path = options.feedback_file or default_feedback_file(store)
+                           grading=replace(run.grading, store=store_file))
+    fb_path = options.feedback_file or default_feedback_file(store_file)
 
     with ExitStack() as stack:
-        st = common.open_store(stack, store)
+        store = common.open_store(stack, store_file)
         recorded = FeedbackFile(fb_path)
-        critic = (FeedbackModel(options.feedback_model or model, ds, st, stack)
+        critic = (FeedbackModel(options.feedback_model or model, dataset, store, stack)
                   if options.feedback == "model" else None)
         person = ask or terminal_ask
         if options.feedback == "human" and ask is None and not sys.stdin.isatty():
@@ -429,17 +429,17 @@ def repair(options: RepairOptions, run: RunOptions | None = None, *, ask: Ask | 
         dialogues: dict[str, list[Round]] = {t: [] for t in chosen}
         asked_at: list[tuple[int, str | None, int, int]] = []  # turn, run, asked, solved now
         runs: list[str] = []
-        current = ds
+        current = dataset
         for turn in range(options.turns + 1):
             asked = list(dialogues)
             if not asked:
                 break
             if turn:
-                current = derived_dataset(ds, dialogues, turn)
+                current = derived_dataset(dataset, dialogues, turn)
             result = api.run(model, current, turn_options.with_changes(tasks=tuple(asked)),
                              executor=executor)
             runs.append(result.run_id)
-            answers = {s.task_id: s for s in st.samples(result.run_id) if s.sample == 0}
+            answers = {s.task_id: s for s in store.samples(result.run_id) if s.sample == 0}
             for t in asked:
                 if answers.get(t) is not None and answers[t].passed:
                     solved_at[t] = turn
@@ -452,7 +452,7 @@ def repair(options: RepairOptions, run: RunOptions | None = None, *, ask: Ask | 
                 s = answers.get(t)
                 if s is None or s.status is None:
                     raise UserError(f"run {result.run_id}: {t} was not graded")
-                text = _feedback(options.feedback, ds.problems[t], s, turn, recorded, critic,
+                text = _feedback(options.feedback, dataset.problems[t], s, turn, recorded, critic,
                                  person, model)
                 if text is None:
                     skipped[t] = turn
@@ -465,10 +465,12 @@ def repair(options: RepairOptions, run: RunOptions | None = None, *, ask: Ask | 
     asked_at += [(turn, None, 0, 0) for turn in range(last + 1, options.turns + 1)]
     turns = []
     for turn, run_id, asked_n, solved_now in asked_at:
-        ci = ci_mean(np.array([float(v is not None and v <= turn) for v in solved_at.values()]))
-        turns.append(Turn(turn, run_id, asked_n, solved_now, ci.estimate, (ci.low, ci.high)))
+        solved = ci_mean(np.array([float(v is not None and v <= turn)
+                                   for v in solved_at.values()]))
+        turns.append(Turn(turn, run_id, asked_n, solved_now, solved.estimate,
+                          (solved.low, solved.high)))
     return RepairResult(
-        model=model, dataset=ds.name, feedback=options.feedback,
+        model=model, dataset=dataset.name, feedback=options.feedback,
         feedback_model=(options.feedback_model or model) if options.feedback == "model"
         else None,
         feedback_file=str(fb_path) if options.feedback == "human" else None,

@@ -81,9 +81,9 @@ class ScalingResult:
                      if self.problems_left_out else [])
         rows = []
         for name, f in self.fits.items():
-            ci = f"[{f.slope_ci[0]:+.4f}, {f.slope_ci[1]:+.4f}]" if f.slope_ci else "-"
-            r2 = f"{f.r2:.3f}" if f.r2 is not None else "-"
-            rows.append([name, f"{f.slope:+.4f}", ci, f"{f.intercept:+.4f}", r2])
+            interval = f"[{f.slope_ci[0]:+.4f}, {f.slope_ci[1]:+.4f}]" if f.slope_ci else "-"
+            r_squared = f"{f.r2:.3f}" if f.r2 is not None else "-"
+            rows.append([name, f"{f.slope:+.4f}", interval, f"{f.intercept:+.4f}", r_squared])
         common.table(console, "least-squares fit against log10(parameters)",
                      ["metric", "slope / decade", "95% CI (t, m-2 df)", "intercept", "r^2"],
                      rows, ["two points give a slope but no interval"]
@@ -95,17 +95,17 @@ def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Fit
     m = len(x)
     if m < 2 or len(set(x)) < 2:
         raise UserError("a fit needs at least two different model sizes")
-    mx, my = sum(x) / m, sum(y) / m
-    sxx = sum((a - mx) ** 2 for a in x)
-    slope = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx
-    intercept = my - slope * mx
+    mean_x, mean_y = sum(x) / m, sum(y) / m
+    sxx = sum((a - mean_x) ** 2 for a in x)
+    slope = sum((a - mean_x) * (b - mean_y) for a, b in zip(x, y, strict=True)) / sxx
+    intercept = mean_y - slope * mean_x
     ssr = sum((b - intercept - slope * a) ** 2 for a, b in zip(x, y, strict=True))
-    sst = sum((b - my) ** 2 for b in y)
-    ci = None
+    sst = sum((b - mean_y) ** 2 for b in y)
+    slope_ci = None
     if m > 2:
         half = common.t_quantile((1 + level) / 2, m - 2) * math.sqrt(ssr / (m - 2) / sxx)
-        ci = [slope - half, slope + half]
-    return Fit(slope, ci, intercept, 1 - ssr / sst if sst > 0 else None, m, m - 2)
+        slope_ci = [slope - half, slope + half]
+    return Fit(slope, slope_ci, intercept, 1 - ssr / sst if sst > 0 else None, m, m - 2)
 
 
 def parse_point(text: str) -> tuple[str, float | None]:
@@ -127,16 +127,16 @@ def scaling(options: ScalingOptions, run: RunOptions | None = None) -> ScalingRe
     if len(options.points) < 2:
         raise UserError("a fit needs at least two runs (RUN=PARAMS ...)")
     with ExitStack() as stack:
-        st = common.open_store(stack, (run or RunOptions()).grading.store)
+        store = common.open_store(stack, (run or RunOptions()).grading.store)
         runs, counts = [], []
         for run_id, params in map(parse_point, options.points):
-            stored = st.run(run_id)
+            stored = store.run(run_id)
             params = params if params is not None else stored["config"].get("params")
             if params is None:
                 raise UserError(f"run {stored['run_id']}: no parameter count; give it as "
                                 f"{stored['run_id']}=PARAMS (or make the run with --params)")
             runs.append((stored, float(params)))
-            counts.append(st.task_counts(stored["run_id"]))
+            counts.append(store.task_counts(stored["run_id"]))
     datasets = {r["dataset"] for r, _ in runs}
     if len(datasets) > 1:
         raise UserError(f"the runs are on different datasets ({', '.join(sorted(datasets))})")

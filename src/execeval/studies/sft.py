@@ -22,7 +22,6 @@ in the sandbox through an Executor (the "outputs" grader below; a run of kind
 from __future__ import annotations
 
 import ast
-import json
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -32,6 +31,7 @@ from typing import Any
 from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
 from execeval.executor import Executor
+from execeval.jsonl import write_rows
 from execeval.judge import Grader, Verdict
 from execeval.judge.session import Session
 from execeval.prompts import mbpp as mbpp_prompt
@@ -108,16 +108,16 @@ def sft_records(runs: Sequence[str], *, store: common.StoreArg = None,
     refused: set[str] = set()
     duplicates = 0
     with ExitStack() as stack:
-        st = common.open_store(stack, store)
+        database = common.open_store(stack, store, read_only=True)  # export: only reads
         for run_id in runs:
-            run = st.run(run_id)
+            run = database.run(run_id)
             dataset: Dataset | None = None
-            for s in st.samples(run["run_id"], status="passed"):
+            for s in database.samples(run["run_id"], status="passed"):
                 key = f"{run['dataset']}/{s.task_id}"
                 if not allow_eval_split and in_eval_split(run["dataset"], s.task_id):
                     refused.add(key)
                     continue
-                prompt = st.prompt(s.prompt_key) if s.prompt_key else None
+                prompt = database.prompt(s.prompt_key) if s.prompt_key else None
                 if prompt is None:  # an evaluated samples file: the problem's own prompt
                     dataset = dataset or common.dataset_of_run(run)
                     prompt = {"text": dataset.problems[s.task_id].prompt, "messages": [],
@@ -137,12 +137,6 @@ def sft_records(runs: Sequence[str], *, store: common.StoreArg = None,
               "duplicates_dropped": duplicates, "refused_problems": len(refused),
               "refused_examples": sorted(refused)[:5]}
     return records, report
-
-
-def write_jsonl(out: str | Path, records: Sequence[dict[str, Any]]) -> None:
-    with open(out, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 # --- MBPP's train split: synthesis and execution pairs -----------------------------------
@@ -188,8 +182,8 @@ def mbpp_train_records(data: str | Path | None = None, *, shots: int = 0,
     from execeval.api import load_dataset
     from execeval.sandbox import Limits
 
-    ds = load_dataset("mbpp", data=data, split="train")
-    problems = list(ds.problems.values())[:limit]
+    dataset = load_dataset("mbpp", data=data, split="train")
+    problems = list(dataset.problems.values())[:limit]
     records = [{"task_id": p.task_id, "kind": "synthesis",
                 "prompt": mbpp_prompt.prompt(p, shots),
                 "completion": f"{p.reference.strip()}\n{mbpp_prompt.DONE}"}
@@ -207,10 +201,10 @@ def mbpp_train_records(data: str | Path | None = None, *, shots: int = 0,
         jobs.append(common.Job(derived, p.reference, {"role": "reference"}))
         calls.append((p, examples))
     with ExitStack() as stack:
-        st = common.open_store(stack, store)
-        ex = common.open_executor(stack, executor, Limits(), workers)
-        run_id, verdicts = common.grade_jobs("export-mbpp-train", ds.version, jobs, st, ex,
-                                             {"outputs_of": "reference"})
+        database = common.open_store(stack, store, read_only=True)  # export: only reads
+        grader = common.open_executor(stack, executor, Limits(), workers)
+        run_id, verdicts = common.grade_jobs("export-mbpp-train", dataset.version, jobs,
+                                             database, grader, {"outputs_of": "reference"})
     failed = 0
     for (p, examples), v in zip(calls, verdicts, strict=True):
         for e, out in zip(examples, v.extra.get("outputs", []), strict=False):
@@ -243,7 +237,7 @@ def export_sft(runs: Sequence[str], out: Path, *, fmt: str = "completion",
         hint = (f"; {report['refused_problems']} problems are in an evaluation split "
                 "(--allow-eval-split to take them anyway)" if report["refused_problems"] else "")
         raise UserError(f"no verified-correct programs to export{hint}")
-    write_jsonl(out, records)
+    write_rows(out, records)
     return (f"wrote {report['records']} records for {report['problems']} problems to {out} "
             f"({report['duplicates_dropped']} duplicates dropped, {report['refused_problems']} "
             "problems refused as evaluation data)")
@@ -256,7 +250,7 @@ def export_mbpp_train(out: Path, *, data: Path | None = None, store: common.Stor
     `out`; what to tell the user."""
     records, report = mbpp_train_records(data, store=store, executor=executor,
                                          workers=workers)
-    write_jsonl(out, records)
+    write_rows(out, records)
     return (f"wrote {report['synthesis']} synthesis and {report['execution']} execution pairs "
             f"for {report['tasks']} MBPP train tasks to {out} (outputs from the reference, "
             f"run {report['outputs_run']})")

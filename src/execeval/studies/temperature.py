@@ -77,23 +77,24 @@ def temperature(options: TemperatureOptions, run: RunOptions | None = None, *,
                                    run.with_changes(temperature=float(t)),
                                    executor=executor).run_id for t in temperatures}
     with ExitStack() as stack:
-        st = common.open_store(stack, run.grading.store)
-        counts = {t: st.task_counts(run_id) for t, run_id in runs.items()}
-        ds_name = st.run(next(iter(runs.values())))["dataset"]
+        store = common.open_store(stack, run.grading.store)
+        counts = {t: store.task_counts(run_id) for t, run_id in runs.items()}
+        ds_name = store.run(next(iter(runs.values())))["dataset"]
     tasks = [t for t in next(iter(counts.values())) if all(t in c for c in counts.values())]
     if not tasks:
         raise UserError("the temperature runs share no graded problems")
     n_min = min(c[t][0] for c in counts.values() for t in tasks)
-    ks = list(range(1, n_min + 1))
-    per_problem = {t: pass_at_k_matrix([c[x][0] for x in tasks], [c[x][1] for x in tasks], ks)
+    k_values = list(range(1, n_min + 1))
+    per_problem = {t: pass_at_k_matrix([c[x][0] for x in tasks], [c[x][1] for x in tasks],
+                                       k_values)
                    for t, c in counts.items()}
-    estimates = {t: {str(k): float(m[:, j].mean()) for j, k in enumerate(ks)}
+    estimates = {t: {str(k): float(m[:, j].mean()) for j, k in enumerate(k_values)}
                  for t, m in per_problem.items()}
-    intervals = {t: {str(k): ci_mean(m[:, j]).as_list() for j, k in enumerate(ks)}
+    intervals = {t: {str(k): ci_mean(m[:, j]).as_list() for j, k in enumerate(k_values)}
                  for t, m in per_problem.items()}
     best: dict[str, float] = {}
     not_worse: dict[str, list[float]] = {}
-    for j, k in enumerate(ks):
+    for j, k in enumerate(k_values):
         top = max(estimates, key=lambda t: (estimates[t][str(k)], -float(t)))
         best[str(k)] = float(top)
         not_worse[str(k)] = [float(t) for t in estimates if t == top or paired_difference(

@@ -91,18 +91,18 @@ def tests_in_prompt(options: AssertsShownOptions, run: RunOptions | None = None,
     (`run`: `execeval run`'s options; `executor`: an open one to grade on)."""
     run = run or RunOptions()
     shown, shots = shown_counts(options.shown), shots_of(run)
-    ds, chosen = load_targets(options.dataset, run.dataset)
-    examples = list(ds.problems[chosen[0]].metadata.get("mbpp_shots", []))[:shots]
+    dataset, chosen = load_targets(options.dataset, run.dataset)
+    examples = list(dataset.problems[chosen[0]].metadata.get("mbpp_shots", []))[:shots]
     if len(examples) < shots:
         raise UserError(f"--shots {shots}: the file has {len(examples)} of the paper's shots")
     runs, counts = {}, {}
     for m in shown:
-        v = variant(ds, chosen, examples, shown=m, tag=f"shown={m}")
+        v = variant(dataset, chosen, examples, shown=m, tag=f"shown={m}")
         runs[str(m)], counts[str(m)] = run_variant(options.model, v, run, shots, executor)
     tasks = shared_tasks(chosen, list(counts.values()))
     base = str(shown[0])
     return AssertsShownResult(
-        model=options.model, dataset=ds.name, n=run.generation.n, shots=shots,
+        model=options.model, dataset=dataset.name, n=run.generation.n, shots=shots,
         n_tasks=len(tasks), runs=runs,
         results={m: scores(c, tasks) for m, c in counts.items()},
         differences={f"{m}-{base}": paired(per_task(counts[m], tasks),

@@ -6,7 +6,7 @@ side. Pages are the report's templates filled from the same data (execeval.repor
 and execeval.report.render): the report package owns what a page shows, this module
 only serves it.
 
-The viewer only reads: the store is opened read-only, once per request (sqlite3
+The viewer only reads: the store is store read-only, once per request (sqlite3
 connections belong to the thread that made them, and Starlette serves sync endpoints
 from a thread pool), and nothing from a run is ever executed. Bound to loopback it
 answers only requests addressed to a loopback name (so a web page cannot reach it
@@ -80,23 +80,23 @@ class Viewer:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
-        st = Store(self.path, read_only=True)
+        store = Store(self.path, read_only=True)
         try:
-            yield st
+            yield store
         finally:
-            st.close()
+            store.close()
 
     def runs(self, request: Request) -> HTMLResponse:
-        with self.store() as st:
-            runs = data.list_runs(st)
+        with self.store() as store:
+            runs = data.list_runs(store)
         return page("view_runs.html", runs=runs, store=str(self.path))
 
     def run(self, request: Request) -> HTMLResponse:
         run_id = request.path_params["run_id"]
-        with self.store() as st:
-            run = data.load_run(st, run_id)
+        with self.store() as store:
+            run = data.load_run(store, run_id)
             context = render.content_context(
-                st, [run], problem_href=lambda t: problem_link(t, [run.run_id]), live=run.live,
+                store, [run], problem_href=lambda t: problem_link(t, [run.run_id]), live=run.live,
                 q=request.query_params.get("q", ""),
                 status=request.query_params.get("status", ""))
         live_url = f"/api/run/{quote(run.run_id)}/live" if run.status == "running" else None
@@ -104,8 +104,8 @@ class Viewer:
 
     def live(self, request: Request) -> JSONResponse:
         """What changes on a run's page while it runs (the page asks every two seconds)."""
-        with self.store() as st:
-            run = data.load_run(st, request.path_params["run_id"])
+        with self.store() as store:
+            run = data.load_run(store, request.path_params["run_id"])
         return JSONResponse({"status": run.status, "fields": render.live_fields(run)},
                             headers=HEADERS)
 
@@ -113,10 +113,10 @@ class Viewer:
         ids = request.query_params.getlist("run")
         if len(ids) < 2:
             raise UserError("tick two runs (or more) on the runs page to compare them")
-        with self.store() as st:
-            runs = data.load_runs(st, ids)
+        with self.store() as store:
+            runs = data.load_runs(store, ids)
             full = [r.run_id for r in runs]
-            context = render.content_context(st, runs,
+            context = render.content_context(store, runs,
                                              problem_href=lambda t: problem_link(t, full))
         return page("view_compare.html", **context, store=str(self.path))
 
@@ -125,9 +125,9 @@ class Viewer:
         ids = request.query_params.getlist("run")
         if not ids:
             raise UserError(f"say which run's samples of {task} to show (?run=ID)")
-        with self.store() as st:
-            runs = data.load_runs(st, ids)
-            payload = data.samples_payload(st, runs, task_id=task)
+        with self.store() as store:
+            runs = data.load_runs(store, ids)
+            payload = data.samples_payload(store, runs, task_id=task)
         status = request.query_params.get("status", "")
         return page("view_problem.html", runs=runs, task=task, store=str(self.path),
                     cells=[r.problems.get(task) for r in runs],
@@ -136,9 +136,9 @@ class Viewer:
 
     def sample(self, request: Request) -> HTMLResponse:
         idx = request.path_params["idx"]
-        with self.store() as st:
-            run = data.load_run(st, request.path_params["run_id"])
-            payload = data.sample_payload(st, run, idx)
+        with self.store() as store:
+            run = data.load_run(store, request.path_params["run_id"])
+            payload = data.sample_payload(store, run, idx)
         task = next(iter(payload["samples"]))
         return page("view_sample.html", run=run, task=task, idx=idx, store=str(self.path),
                     page_data={"view": "sample", "data": payload})
@@ -149,13 +149,13 @@ class Viewer:
         if field not in ("program", "raw"):
             raise UserError("field is program or raw")
         picked = []
-        with self.store() as st:
+        with self.store() as store:
             for name in ("a", "b"):
                 run_id, _, idx = request.query_params.get(name, "").rpartition(":")
                 if not run_id or not idx.isdigit():
                     raise UserError(f"{name}= names a sample as RUN:INDEX")
-                run = data.load_run(st, run_id)
-                picked.append((run, data.find_sample(st, run.run_id, int(idx))))
+                run = data.load_run(store, run_id)
+                picked.append((run, data.find_sample(store, run.run_id, int(idx))))
         (run_a, a), (run_b, b) = picked
         rows = side_by_side(getattr(a, field) or "", getattr(b, field) or "")
         return page("view_diff.html", a=a, b=b, run_a=run_a, run_b=run_b, rows=rows,
@@ -183,15 +183,15 @@ def create_app(path: Path, token: str | None = None, *,
     """The viewer as an ASGI app (tests drive it with httpx; `serve_viewer` serves it).
     Without a token, `check_host` answers only loopback names; with one, the token is the
     check."""
-    v = Viewer(path)
+    viewer = Viewer(path)
     routes = [
-        Route("/", v.runs),
-        Route("/run/{run_id}", v.run),
-        Route("/run/{run_id}/sample/{idx:int}", v.sample),
-        Route("/api/run/{run_id}/live", v.live),
-        Route("/problem/{task_id:path}", v.problem),
-        Route("/compare", v.compare),
-        Route("/diff", v.diff),
+        Route("/", viewer.runs),
+        Route("/run/{run_id}", viewer.run),
+        Route("/run/{run_id}/sample/{idx:int}", viewer.sample),
+        Route("/api/run/{run_id}/live", viewer.live),
+        Route("/problem/{task_id:path}", viewer.problem),
+        Route("/compare", viewer.compare),
+        Route("/diff", viewer.diff),
     ]
     handlers: dict[Any, Callable[..., Any]] = {UserError: _not_found, 404: _not_found}
     return Guard(Starlette(routes=routes, exception_handlers=handlers), token=token,

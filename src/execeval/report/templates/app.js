@@ -244,7 +244,7 @@
           });
         }
         const tr = el("tr", {}, tick ? el("td", {}, tick) : null,
-          several ? el("td", { text: data.runs[s.run].label }) : null,
+          several ? el("td", { class: "run", text: data.runs[s.run].label, title: data.runs[s.run].label }) : null,
           el("td", { text: `#${s.sample}` }), el("td", {}, badge(s.status)),
           tokens ? el("td", { class: "r", text: s.n_tokens ?? "" }) : null,
           logprobs ? el("td", { class: "r", text: s.mean_logprob == null ? "" : s.mean_logprob.toFixed(3) }) : null);
