@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 from execeval import pipeline
+from execeval.api import load_dataset
 from execeval.executor import LocalExecutor
 from execeval.extract import extract
 from execeval.grading import verdict_key
 from execeval.models import Backend, Settings, load_model
-from execeval.api import load_dataset
 from execeval.sandbox import Limits
 from execeval.store import Store
 

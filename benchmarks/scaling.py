@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from throughput import make_samples
 
-from execeval.executor import Executor, LocalExecutor
 from execeval.benchmarks.humaneval import load
 from execeval.dataset import Problem
+from execeval.executor import Executor, LocalExecutor
 from execeval.sandbox import Limits
 from execeval.verdict import Verdict
 

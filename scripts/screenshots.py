@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/support
-from support.report import build_runs, viewer  # noqa: E402
+from support.report import build_runs, viewer
 
 from execeval.report import write_report
 

@@ -14,8 +14,8 @@ from support.toy_benchmark import TOY
 import execeval
 import execeval.api
 from execeval import benchmark
-from execeval.errors import UserError
 from execeval.dataset import Dataset
+from execeval.errors import UserError
 from execeval.summary import rows
 
 

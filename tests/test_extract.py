@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from execeval.extract import extract
 from execeval.api import load_dataset
+from execeval.extract import extract
 from execeval.prompts import HUMANEVAL_STOP
 from execeval.prompts.mbpp import tested_function as mbpp_function
 

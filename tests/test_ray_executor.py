@@ -35,9 +35,9 @@ from typing import Any
 import pytest
 
 import execeval
+from execeval.dataset import Problem
 from execeval.executor import Executor, LocalExecutor
 from execeval.judge import Grader, Verdict
-from execeval.dataset import Problem
 from execeval.sandbox import Limits, Sandbox
 
 TESTS = Path(__file__).resolve().parent

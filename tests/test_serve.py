@@ -23,6 +23,7 @@ import uvicorn
 from support import ADD_PROBLEM, write_jsonl
 
 from execeval.errors import UserError
+from execeval.options import GradingOptions
 from execeval.serve import ServeOptions, load_catalog, make_service, run_service, uvicorn_config
 from execeval.serve.app import create_app
 from execeval.serve.service import Service
@@ -54,8 +55,8 @@ def running_server(tmp: Path, *, workers: int = 2, queue: int = 64, token: str |
     """A server on 127.0.0.1:<free port> with HumanEval and a toy problem file loaded."""
     problems = write_jsonl(tmp / "toy.jsonl", [ADD_PROBLEM])
     catalog = load_catalog(["humaneval"], [], [str(problems)])
-    service = make_service(workers=workers, queue=queue, timeout=3.0, memory_mb=2048,
-                           store=store or tmp / "store.sqlite")
+    service = make_service(GradingOptions(workers=workers, store=store or tmp / "store.sqlite"),
+                           queue)
     app = create_app(service, catalog, token=token, **app_options)
     sock = listen("127.0.0.1", 0)  # listening now: requests wait in the backlog
     server = uvicorn.Server(uvicorn_config(app, service.capacity))

@@ -72,13 +72,14 @@ class LocalGrader:
                  executor: str = "local", datasets: Sequence[str] = (),
                  data: Mapping[str, str] | None = None, problems: Sequence[str] = (),
                  trust_inline_tests: bool = False):
+        from execeval.options import GradingOptions
         from execeval.serve import load_catalog, make_service
 
         self.catalog = load_catalog(datasets, [f"{k}={v}" for k, v in (data or {}).items()],
                                     problems)
-        self.service = make_service(workers=workers or os.cpu_count() or 1, queue=2**30,
-                                    timeout=timeout, memory_mb=memory_mb, store=store,
-                                    executor=executor)
+        self.service = make_service(GradingOptions(
+            timeout=timeout, memory_mb=memory_mb, workers=workers or os.cpu_count() or 1,
+            store=None if store is None else Path(store), executor=executor), queue=2**30)
         self.trust = trust_inline_tests
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()

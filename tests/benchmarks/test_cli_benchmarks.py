@@ -10,8 +10,8 @@ from subprocess import CompletedProcess
 
 import pytest
 
-from execeval.errors import UserError
 from execeval.api import load_dataset
+from execeval.errors import UserError
 
 DATA = Path(__file__).parent / "data"
 Cli = Callable[..., CompletedProcess[str]]

@@ -10,9 +10,9 @@ from support import real_data, write_jsonl
 
 import execeval
 import execeval.api
-from execeval.judge import grade
-from execeval.benchmarks.cruxeval import expression_of, extract_answer
 from execeval.benchmark import build_prompt
+from execeval.benchmarks.cruxeval import expression_of, extract_answer
+from execeval.judge import grade
 from execeval.sandbox import Sandbox
 
 ROWS = [  # in the published format (all strings)

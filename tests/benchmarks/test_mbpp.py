@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from execeval.errors import UserError
 from execeval.api import load_dataset
+from execeval.errors import UserError
 from execeval.prompts import mbpp as mbpp_prompt
 
 DATA = Path(__file__).parent / "data"

@@ -10,9 +10,9 @@ from support import write_jsonl
 import execeval
 import execeval.api
 from execeval.api import load_dataset
-from execeval.judge import grade
-from execeval.benchmarks.mbpp_execution import call_and_value
 from execeval.benchmark import build_prompt
+from execeval.benchmarks.mbpp_execution import call_and_value
+from execeval.judge import grade
 from execeval.sandbox import Sandbox
 
 DATA = str(Path(__file__).parent / "data" / "mbpp_small.jsonl")

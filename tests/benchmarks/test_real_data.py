@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from support import SHARED_DATA, real_data
 
-from execeval.judge import grade
 from execeval.api import load_dataset
 from execeval.dataset import Dataset
+from execeval.judge import grade
 from execeval.prompts import mbpp as mbpp_prompt
 from execeval.sandbox import Limits, Sandbox
 from execeval.sandbox.warm import default_sandbox

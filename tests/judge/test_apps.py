@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from execeval.api import load_dataset
 from execeval.errors import UserError
 from execeval.judge import grade
 from execeval.judge.apps import call_result_matches, stdout_matches
-from execeval.api import load_dataset
 from execeval.sandbox import Limits, Sandbox
 from execeval.sandbox.warm import default_sandbox
 from execeval.summary import summarize

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from execeval.api import load_dataset
 from execeval.judge import grade
 from execeval.judge.asserts import plan_asserts
-from execeval.api import load_dataset
 from execeval.sandbox import Sandbox
 
 DATA = Path(__file__).parent.parent / "benchmarks" / "data"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from execeval.api import load_dataset
+from execeval.benchmarks.evalplus import typed_inputs
 from execeval.errors import UserError
 from execeval.judge import grade, oracle
 from execeval.judge.evalplus import batches, output_matches
-from execeval.api import load_dataset
-from execeval.benchmarks.evalplus import typed_inputs
 from execeval.sandbox import Sandbox
 from execeval.summary import summarize
 

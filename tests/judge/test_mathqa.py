@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from execeval.api import validate
+from execeval.api import load_dataset, validate
 from execeval.errors import UserError
 from execeval.judge import grade
 from execeval.judge.mathqa import answers_match
-from execeval.api import load_dataset
 from execeval.sandbox import Sandbox
 
 DATA = str(Path(__file__).parent.parent / "benchmarks" / "data" / "mathqa_small.json")

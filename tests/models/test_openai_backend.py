@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from support.openai_server import FakeOpenAI
 
-from execeval.cli import main
 from execeval.api import load_dataset
+from execeval.cli import main
 
 KEY = "sk-test-0123456789-secret"
 DATASET = load_dataset("humaneval")

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from support import real_data
 
+from execeval.api import load_dataset
+from execeval.benchmark import build_prompt
 from execeval.config import api_key
 from execeval.errors import UserError
 from execeval.models import Settings, parse_spec
 from execeval.models.vllm_offline import sampled_logprobs, sampling_kwargs
 from execeval.pipeline import requests_for
-from execeval.api import load_dataset
-from execeval.benchmark import build_prompt
 from execeval.prompts import HUMANEVAL_STOP
 
 HE = load_dataset("humaneval")

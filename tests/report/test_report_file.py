@@ -124,7 +124,7 @@ def test_a_run_still_going_is_summarised_from_its_verdicts_so_far(tmp_path: Path
               [Verdict(True, "passed"), Verdict(False, "failed", "assert 1 == 2")])
     store.put_samples("live00000001", [SampleRow(2, "toy/1", 0, "not-graded", "y = 1\n",
                                                  "solution", {"task_id": "toy/1"})])
-    run = data.load_run(store, "live")
+    run = data.run_data(store, "live")
     assert run.live and run.status == "running"
     assert (run.n_graded, run.n_samples) == (2, 3)
     assert run.summary["pass_at_k"] == {"1": 0.5}

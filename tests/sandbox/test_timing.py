@@ -15,9 +15,9 @@ from dataclasses import replace
 
 from support.sandbox import ADD, grade_many, one_cpu, pin_zygote, start_hogs, stop_hogs
 
+from execeval.dataset import Problem
 from execeval.judge import Verdict
 from execeval.judge.timing import calibrated_limits, needs_recheck
-from execeval.dataset import Problem
 from execeval.sandbox import Limits
 from execeval.sandbox.warm import ZygoteSandbox
 

@@ -30,7 +30,7 @@ def build_report(store: Store, run_ids: Sequence[str], *,
                  labels: Sequence[str] | None = None) -> str:
     """The HTML of the report on `run_ids` (ids or unique prefixes), as one string; the
     runs are named by `labels` (one per run), or else by what differs between them."""
-    runs = data.load_runs(store, run_ids, labels)
+    runs = data.runs_data(store, run_ids, labels)
     payload = data.samples_payload(store, runs, limit=TEXT_LIMIT)
     packed = gzip.compress(json.dumps(payload, separators=(",", ":")).encode("ascii"), 6)
     return render.render(

@@ -147,7 +147,7 @@ class RunData(RunInfo):
     """Everything the pages show of one run except the samples' texts."""
 
     problems: dict[str, ProblemStats] = field(default_factory=dict)
-    label: str = ""                  # its name when several runs share a page (`load_runs`)
+    label: str = ""                  # its name when several runs share a page (`runs_data`)
 
     @cached_property
     def curve(self) -> list[CurvePoint]:
@@ -263,7 +263,7 @@ def _summary(r: dict[str, Any], problems: dict[str, ProblemStats]) -> dict[str, 
     return _live_summary(problems, r["config"].get("ks") or DEFAULT_KS)
 
 
-def load_run(store: Store, prefix: str) -> RunData:
+def run_data(store: Store, prefix: str) -> RunData:
     """One run by id or unique prefix, with its per-problem stats."""
     r = store.run(prefix)
     problems = problem_stats(store, r["run_id"])
@@ -290,7 +290,7 @@ def list_runs(store: Store) -> list[RunInfo]:
     return out
 
 
-def load_runs(store: Store, prefixes: Sequence[str],
+def runs_data(store: Store, prefixes: Sequence[str],
               labels: Sequence[str] | None = None) -> list[RunData]:
     """Several runs for one page, each labelled: by `labels` (one per run, in order), or,
     when there is more than one run, by what differs between them (`default_labels`)."""
@@ -304,7 +304,7 @@ def load_runs(store: Store, prefixes: Sequence[str],
         twice = [label for label, n in Counter(labels).items() if n > 1]
         if twice:
             raise UserError(f"the label {twice[0]!r} is given twice: labels tell the runs apart")
-    runs = [load_run(store, p) for p in prefixes]
+    runs = [run_data(store, p) for p in prefixes]
     if len({r.run_id for r in runs}) < len(runs):
         raise UserError("the same run is named twice")
     if labels is None:

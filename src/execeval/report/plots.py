@@ -112,7 +112,7 @@ def status_plot(runs: Sequence[RunData]) -> Markup | None:
     with _lock:
         fig = _figure(4.2, 1.1 + 0.4 * len(runs))
         axes = fig.add_subplot()
-        names = [legend_name(r) for r in runs]  # distinct: load_runs sees to it
+        names = [legend_name(r) for r in runs]  # distinct: runs_data sees to it
         used = [s for s in STATUS_ORDER
                 if any(dict(r.status_counts).get(s) for r in runs)]
         left = [0.0] * len(runs)

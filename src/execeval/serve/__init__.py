@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from execeval.errors import UserError
+from execeval.options import GradingOptions
 from execeval.web import check_binding, is_loopback, listen, url_of
 
 if TYPE_CHECKING:
@@ -44,13 +45,10 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     token: str | None = None            # required on any other address than loopback
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     queue: int = 256                    # requests waiting beyond the workers before 429
-    timeout: float = 3.0
-    memory_mb: int = 2048
-    store: Path | None = None           # the verdict cache (None: the default run store)
-    executor: str = "local"
     trust_inline_tests: bool = False
+    # limits, workers, the store whose verdicts it shares, the executor: as every command's
+    grading: GradingOptions = field(default_factory=GradingOptions)
 
 
 def parse_data(pairs: Sequence[str]) -> dict[str, str]:
@@ -81,16 +79,14 @@ def load_catalog(datasets: Sequence[str] = (), data: Sequence[str] = (),
     return catalog
 
 
-def make_service(*, workers: int, queue: int, timeout: float, memory_mb: int,
-                 store: str | Path | None, executor: str = "local") -> Service:
-    """The executor (the CLI's, from its spec) and the store behind one Service."""
+def make_service(grading: GradingOptions, queue: int) -> Service:
+    """The executor (from its spec) and the store behind one Service."""
     from execeval.executor import executor_from_spec
-    from execeval.sandbox import Limits
     from execeval.serve.service import Service
     from execeval.store import store_path
 
-    path = store_path(store)
-    built = executor_from_spec(executor, Limits(timeout=timeout, memory_mb=memory_mb), workers)
+    path = store_path(grading.store)
+    built = executor_from_spec(grading.executor, grading.limits(), grading.workers)
     try:
         service = Service(built, path, queue)
         service.store.check()
@@ -121,9 +117,7 @@ def run_service(options: ServeOptions) -> int:
     sock = listen(options.host, options.port)
     try:
         catalog = load_catalog(options.datasets, options.data, options.problems)
-        service = make_service(workers=options.workers, queue=options.queue,
-                               timeout=options.timeout, memory_mb=options.memory_mb,
-                               store=options.store, executor=options.executor)
+        service = make_service(options.grading, options.queue)
     except BaseException:
         sock.close()
         raise

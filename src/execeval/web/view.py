@@ -94,7 +94,7 @@ class Viewer:
     def run(self, request: Request) -> HTMLResponse:
         run_id = request.path_params["run_id"]
         with self.store() as store:
-            run = data.load_run(store, run_id)
+            run = data.run_data(store, run_id)
             context = render.content_context(
                 store, [run], problem_href=lambda t: problem_link(t, [run.run_id]), live=run.live,
                 q=request.query_params.get("q", ""),
@@ -105,7 +105,7 @@ class Viewer:
     def live(self, request: Request) -> JSONResponse:
         """What changes on a run's page while it runs (the page asks every two seconds)."""
         with self.store() as store:
-            run = data.load_run(store, request.path_params["run_id"])
+            run = data.run_data(store, request.path_params["run_id"])
         return JSONResponse({"status": run.status, "fields": render.live_fields(run)},
                             headers=HEADERS)
 
@@ -114,7 +114,7 @@ class Viewer:
         if len(ids) < 2:
             raise UserError("tick two runs (or more) on the runs page to compare them")
         with self.store() as store:
-            runs = data.load_runs(store, ids)
+            runs = data.runs_data(store, ids)
             full = [r.run_id for r in runs]
             context = render.content_context(store, runs,
                                              problem_href=lambda t: problem_link(t, full))
@@ -126,7 +126,7 @@ class Viewer:
         if not ids:
             raise UserError(f"say which run's samples of {task} to show (?run=ID)")
         with self.store() as store:
-            runs = data.load_runs(store, ids)
+            runs = data.runs_data(store, ids)
             payload = data.samples_payload(store, runs, task_id=task)
         status = request.query_params.get("status", "")
         return page("view_problem.html", runs=runs, task=task, store=str(self.path),
@@ -137,7 +137,7 @@ class Viewer:
     def sample(self, request: Request) -> HTMLResponse:
         idx = request.path_params["idx"]
         with self.store() as store:
-            run = data.load_run(store, request.path_params["run_id"])
+            run = data.run_data(store, request.path_params["run_id"])
             payload = data.sample_payload(store, run, idx)
         task = next(iter(payload["samples"]))
         return page("view_sample.html", run=run, task=task, idx=idx, store=str(self.path),
@@ -154,7 +154,7 @@ class Viewer:
                 run_id, _, idx = request.query_params.get(name, "").rpartition(":")
                 if not run_id or not idx.isdigit():
                     raise UserError(f"{name}= names a sample as RUN:INDEX")
-                run = data.load_run(store, run_id)
+                run = data.run_data(store, run_id)
                 picked.append((run, data.find_sample(store, run.run_id, int(idx))))
         (run_a, a), (run_b, b) = picked
         rows = side_by_side(getattr(a, field) or "", getattr(b, field) or "")
