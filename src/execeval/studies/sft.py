@@ -201,7 +201,7 @@ def mbpp_train_records(data: str | Path | None = None, *, shots: int = 0,
         jobs.append(common.Job(derived, p.reference, {"role": "reference"}))
         calls.append((p, examples))
     with ExitStack() as stack:
-        database = common.open_store(stack, store, read_only=True)  # export: only reads
+        database = common.open_store(stack, store)  # the derived run is stored
         grader = common.open_executor(stack, executor, Limits(), workers)
         run_id, verdicts = common.grade_jobs("export-mbpp-train", dataset.version, jobs,
                                              database, grader, {"outputs_of": "reference"})
