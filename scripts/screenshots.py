@@ -15,7 +15,7 @@ from support.report import build_runs, viewer
 
 from execeval.report import write_report
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def main() -> int:
