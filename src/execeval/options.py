@@ -90,7 +90,7 @@ class GenerationOptions:
     max_tokens: int = field(default=512, metadata=about("new tokens per sample", positive=True))
     stop: tuple[str, ...] | None = field(default=None, metadata=about(
         "stop sequence, repeatable (default: the prompt's own, e.g. HumanEval's for "
-        "completion prompts); --no-stop for none", metavar="TEXT"))
+        "completion prompts); --no-stop for none", metavar="TEXT", append=True))
     seed: int | None = field(default=None, metadata=about(
         "sampling seed (per-request seeds derive from it)"))
     prompt_style: str | None = field(default=None, metadata=about(
