@@ -71,6 +71,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Stored:
     ("runs",), ("runs", "--json"), ("show", "1a2b"), ("samples", "1a2b"),
     ("compare", "1a2b", "3c4d"), ("export", "1a2b", "--format", "csv"),
     ("report", "1a2b", "-o", "r.html"), ("export", "sft", "1a2b", "--out", "sft.jsonl"),
+    ("study", "scaling", "1a2b=1e9", "3c4d=2e9"),
 ])
 def test_read_only_commands_never_create_a_store(cli: CLI, tmp_path: Path,
                                                  args: tuple[str, ...]) -> None:

@@ -127,7 +127,7 @@ def scaling(options: ScalingOptions, run: RunOptions | None = None) -> ScalingRe
     if len(options.points) < 2:
         raise UserError("a fit needs at least two runs (RUN=PARAMS ...)")
     with ExitStack() as stack:
-        store = common.open_store(stack, (run or RunOptions()).grading.store)
+        store = common.open_store(stack, (run or RunOptions()).grading.store, read_only=True)
         runs, counts = [], []
         for run_id, params in map(parse_point, options.points):
             stored = store.run(run_id)
