@@ -107,21 +107,21 @@ def evaluate(samples: str | Path | Iterable[dict[str, Any]], dataset: DatasetArg
         grader = open_executor(stack, executor or g.executor, g.limits(), g.workers)
         source = os.path.abspath(samples) if isinstance(samples, str | Path) else "<rows>"
         config = {**base_config(grader.limits), "samples": source}
-        result = grading.evaluate(problems, iter_samples(samples, problems), count, opened, grader, ks=g.k,
-                                  run_id=run_id_of("evaluate", problems, config, digest),
-                                  kind="evaluate", config=config)
+        result = grading.evaluate(problems, iter_samples(samples, problems), count, opened,
+                                  grader, ks=g.k, kind="evaluate", config=config,
+                                  run_id=run_id_of("evaluate", problems, config, digest))
         _write_results(result, opened, g.results)
     return result
 
 
-def select_tasks(dataset: Dataset, tasks: str | Sequence[str] | None,
+def select_tasks(dataset: Dataset, tasks: Sequence[str] | None,
                  limit: int | None) -> list[str]:
-    """Task ids by id (the dataset's spelling, or a number), then the first `limit`."""
+    """Task ids by id (the dataset's spelling, or a number), then the first `limit`
+    (`tasks` as DatasetOptions holds them: a comma list is split where they are made)."""
     ids = list(dataset.problems)
     if tasks:
-        names = tasks.split(",") if isinstance(tasks, str) else list(tasks)
         ids = []
-        for name in (str(t).strip() for t in names if str(t).strip()):
+        for name in (str(t).strip() for t in tasks if str(t).strip()):
             found = dataset.resolve(name)
             if found is None:
                 raise UserError(f"--tasks/--problems: unknown task {name!r} (not a file, nor a "

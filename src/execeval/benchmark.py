@@ -3,7 +3,8 @@
 A `Benchmark` carries everything execeval knows about a benchmark: how to load it,
 how to prompt for each problem (each prompt with its own stops), which function a
 program must define (an extraction hint) or its own extraction where answers are not
-programs, the extra summary keys it reports and the rows it shows. Its problems name their grader (`execeval.judge`).
+programs, the extra summary keys it reports and the rows it shows. Its problems name
+their grader (`execeval.judge`).
 
 Adding a benchmark is one module that defines a `Benchmark` plus one entry point in the
 group `execeval.benchmarks` (execeval's own are in its pyproject.toml, a package of your

@@ -142,14 +142,16 @@ def compare(run_a: str, run_b: str, *, k: int = 1, store: Store | str | Path | N
         run_a_row, run_b_row = opened.run(run_a), opened.run(run_b)
         notes = _check_datasets(run_a_row, run_b_row, allow_different_datasets)
         notes += _unfinished(opened, run_a_row, "A") + _unfinished(opened, run_b_row, "B")
-        counts_a, counts_b = opened.task_counts(run_a_row["run_id"]), opened.task_counts(run_b_row["run_id"])
+        counts_a = opened.task_counts(run_a_row["run_id"])
+        counts_b = opened.task_counts(run_b_row["run_id"])
     finally:
         if owned:
             opened.close()
     shared = [t for t in counts_a if t in counts_b]  # A's run order
     if not shared:
-        raise UserError(f"runs {run_a_row['run_id']} and {run_b_row['run_id']} share no graded problems "
-                        f"({len(counts_a)} graded in A, {len(counts_b)} in B): nothing to compare")
+        raise UserError(f"runs {run_a_row['run_id']} and {run_b_row['run_id']} share no "
+                        f"graded problems ({len(counts_a)} graded in A, {len(counts_b)} in B): "
+                        "nothing to compare")
     pass_a = _pass_at_k(counts_a, shared, k, run_a_row["run_id"])
     pass_b = _pass_at_k(counts_b, shared, k, run_b_row["run_id"])
     a = [pass_a[t] for t in shared]

@@ -99,7 +99,8 @@ class GenerationOptions:
     shots: int | None = field(default=None, metadata=about(
         "few-shot examples (default: the benchmark's standard: 3 for MBPP's paper prompt, "
         "else 0)"))
-    concurrency: int = field(default=8, metadata=about("HTTP requests in flight (openai)", positive=True))
+    concurrency: int = field(default=8, metadata=about(
+        "HTTP requests in flight (openai)", positive=True))
     request_timeout: float = field(default=120.0, metadata=about(
         "seconds per HTTP request before it is retried", metavar="SECONDS", positive=True))
     retries: int = field(default=6, metadata=about(
@@ -118,7 +119,8 @@ class Options:
     """Options made of parts: flat keywords are routed to the part that has the field."""
 
     def with_changes(self, **changes: Any) -> Self:
-        parts = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        parts = {f.name: getattr(self, f.name)
+                 for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         routed: dict[str, dict[str, Any]] = {name: {} for name in parts}
         for key, value in changes.items():
             if key in parts:

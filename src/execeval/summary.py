@@ -48,24 +48,25 @@ class Summary(MutableMapping[str, Any]):
 
     @classmethod
     def from_json(cls, stored: Mapping[str, Any]) -> Summary:
-        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
-        return cls(**{k: v for k, v in stored.items() if k in names},
-                   extra={k: v for k, v in stored.items() if k not in names})
+        return cls(**{k: v for k, v in stored.items() if k in SUMMARY_FIELDS},
+                   extra={k: v for k, v in stored.items() if k not in SUMMARY_FIELDS})
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.items())
 
     def _names(self) -> list[str]:
-        return [f.name for f in dataclasses.fields(self)
-                if f.name != "extra" and getattr(self, f.name) is not None]
+        return [name for name in SUMMARY_FIELDS if getattr(self, name) is not None]
 
     def __getitem__(self, key: str) -> Any:
-        if key != "extra" and key in self._names():
-            return getattr(self, key)
+        if key in SUMMARY_FIELDS:
+            value = getattr(self, key)
+            if value is None:  # absent from an older summary
+                raise KeyError(key)
+            return value
         return self.extra[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if key != "extra" and key in {f.name for f in dataclasses.fields(self)}:
+        if key in SUMMARY_FIELDS:
             setattr(self, key, value)
         else:
             self.extra[key] = value
@@ -82,6 +83,10 @@ class Summary(MutableMapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._names()) + len(self.extra)
+
+
+# the typed keys, in the JSON's order ("extra" holds the rest)
+SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(Summary) if f.name != "extra")
 
 
 class RunTally:

@@ -28,6 +28,16 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
+def add_parser(sub: Any, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    """A command's (or a study's) parser: its one-line description, its flags as typed
+    (no abbreviations: a dropped flag must not turn into a kept one), and its example."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=help, allow_abbrev=False,
+        epilog=f"example:\n  {example}" if example else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser
+
+
 def add_store(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", metavar="PATH", type=Path,
                    help="the run store (default: $EXECEVAL_STORE or "

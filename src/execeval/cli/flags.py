@@ -23,11 +23,10 @@ T = TypeVar("T")
 def positive(convert: Callable[[str], Any], noun: str) -> Callable[[str], Any]:
     """An argparse type: `convert`, then refuse zero and negatives, naming what was wanted."""
 
+    as_number = number(convert, noun)
+
     def parse(text: str) -> Any:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {noun}, not {text!r}") from None
+        value = as_number(text)
         if value <= 0:
             raise argparse.ArgumentTypeError(f"expected a positive {noun}, not {text!r}")
         return value
@@ -36,6 +35,8 @@ def positive(convert: Callable[[str], Any], noun: str) -> Callable[[str], Any]:
 
 
 def number(convert: Callable[[str], Any], noun: str) -> Callable[[str], Any]:
+    """An argparse type: `convert`, naming what was wanted when the text is not one."""
+
     def parse(text: str) -> Any:
         try:
             return convert(text)
@@ -70,16 +71,15 @@ def parse_port(text: str) -> int:
 NOUNS = {int: "whole number", float: "number"}
 
 
-def _unwrap(hint: Any) -> tuple[Any, bool]:
-    """(the type, whether None is allowed) of `X | None`."""
+def _unwrap(hint: Any) -> Any:
+    """X of `X | None` (an unset flag keeps the field's default, None or not)."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return args[0], True
-    return hint, False
+        return next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint
 
 
 def _converter(hint: Any, meta: dict[str, Any]) -> Callable[[str], Any] | None:
-    base, _ = _unwrap(hint)
+    base = _unwrap(hint)
     if typing.get_origin(base) is tuple:
         item = typing.get_args(base)[0]
         one = _converter(item, meta) or str
@@ -116,7 +116,7 @@ def add_fields(parser: argparse.ArgumentParser | Any, options: type, *,
             continue
         meta = dict(f.metadata)
         hint = hints[f.name]
-        base, _ = _unwrap(hint)
+        base = _unwrap(hint)
         default = f.default if f.default is not dataclasses.MISSING else None
         text = str(meta.get("help", ""))
         if default not in (None, False, "", ()) and not meta.get("required"):

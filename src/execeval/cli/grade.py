@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from execeval.cli import flags
 from execeval.cli.command import (
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from execeval.api import RunResult
 
 SELECTION = ("tasks", "limit")  # run's, not evaluate's
+Graded = TypeVar("Graded")
 
 
 def add_dataset(p: argparse.ArgumentParser, without: tuple[str, ...] = ()) -> None:
@@ -55,7 +56,7 @@ def add_generation(p: argparse.ArgumentParser, without: tuple[str, ...] = ()) ->
         p.add_argument("--no-stop", action="store_true", help="no stop sequences at all")
 
 
-def run_options(args: argparse.Namespace) -> RunOptions:
+def run_options_from(args: argparse.Namespace) -> RunOptions:
     """`execeval run`'s options from its flags (the studies that make runs share them):
     `--problems` names a file, or else task ids."""
     dataset = flags.build(DatasetOptions, args)
@@ -67,7 +68,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(dataset, generation, flags.build(GradingOptions, args))
 
 
-def evaluate_options(args: argparse.Namespace) -> EvaluateOptions:
+def evaluate_options_from(args: argparse.Namespace) -> EvaluateOptions:
     return EvaluateOptions(flags.build(DatasetOptions, args), flags.build(GradingOptions, args))
 
 
@@ -118,16 +119,16 @@ def add_evaluate(p: argparse.ArgumentParser) -> None:
 def evaluate(args: argparse.Namespace) -> int:
     from execeval import api
 
-    options = evaluate_options(args)
+    options = evaluate_options_from(args)
     result = grade(args, options.grading, "verdicts",
                    lambda: api.evaluate(args.samples, args.dataset, options))
     return result if isinstance(result, int) else finish(args, result)
 
 
 def grade(args: argparse.Namespace, grading: GradingOptions, what: str,
-          call: Callable[[], RunResult]) -> RunResult | int:
-    """The run, or the exit status of an interrupted one (what it had is kept); a
-    --results file that cannot be written is said before any work."""
+          call: Callable[[], Graded]) -> Graded | int:
+    """What `call` grades, or the exit status if it is interrupted (what it had is
+    kept); a --results file that cannot be written is said before any work."""
     if grading.results is not None:
         output_path(grading.results)
     try:
@@ -145,7 +146,7 @@ def add_run(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from execeval import api
 
-    options = run_options(args)
+    options = run_options_from(args)
     result = grade(args, options.grading, "generations and verdicts",
                    lambda: api.run(args.model, args.dataset, options))
     if isinstance(result, int):
@@ -166,14 +167,15 @@ def add_validate(p: argparse.ArgumentParser) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from execeval import api
+
     if not args.name and not getattr(args, "problems_file", None):
         raise UserError("validate: name a dataset (e.g. mbpp) or give --problems FILE")
-    try:
-        from execeval import api
-
-        report = api.validate(args.name, evaluate_options(args))
-    except KeyboardInterrupt:
-        return interrupted("verdicts", args)
+    options = evaluate_options_from(args)
+    report = grade(args, options.grading, "verdicts",
+                   lambda: api.validate(args.name, options))
+    if isinstance(report, int):
+        return report
     report.render(console(args))
     if args.json:
         print_json(report.to_json())

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from execeval.cli import compare, export, grade, report, runs, sandbox, serve, study
-from execeval.cli.command import Command
+from execeval.cli.command import Command, add_parser
 from execeval.errors import UserError
 from execeval.version import __version__
 
@@ -48,10 +48,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 help="`execeval COMMAND --help`: its flags and an example")
     for command in COMMANDS:
-        p = sub.add_parser(command.name, help=command.help, description=command.help,
-                           allow_abbrev=False,
-                           epilog=f"example:\n  {command.example}",
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = add_parser(sub, command.name, command.help, command.example)
         if only is None or only == command.name:
             command.add_arguments(p)
         p.set_defaults(handler=command.run)

@@ -7,8 +7,8 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from execeval.cli import flags
-from execeval.cli.command import Command, add_json, console, print_json
-from execeval.cli.grade import add_dataset, add_generation, add_grading, run_options
+from execeval.cli.command import Command, add_json, add_parser, console, print_json
+from execeval.cli.grade import add_dataset, add_generation, add_grading, run_options_from
 from execeval.errors import UserError
 from execeval.options import GradingOptions, RunOptions
 
@@ -19,10 +19,7 @@ OWN = {"model", "dataset"}  # OnModel's, given by `run`'s flags
 
 
 def add_study(sub: Any, name: str, study: Study[Any]) -> None:
-    q: argparse.ArgumentParser = sub.add_parser(
-        name, help=study.help, description=study.help, allow_abbrev=False,
-        epilog=f"example: {study.example}" if study.example else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    q = add_parser(sub, name, study.help, study.example)
     if study.makes_runs:
         without = tuple(study.without | {"results"})
         add_dataset(q, without=without)
@@ -66,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise args.broken
     study: Study[Any] = args.study
     if study.makes_runs:
-        options = run_options(args)
+        options = run_options_from(args)
     else:
         options = RunOptions(grading=flags.build(GradingOptions, args))
     own = flags.build(study.options, args)

@@ -2,9 +2,10 @@
 
 Completion style is what the papers did: HumanEval's prompt as is (Chen et al. 2021),
 MBPP's paper format (execeval.prompts.mbpp). Each benchmark chooses its builder
-(`Benchmark.prompt`); `execeval.benchmark.standard_prompt` serves those that need nothing special. Chat style wraps the same
-material in the documented template of execeval.prompts.chat. The template name and
-version go into every stored generation's address.
+(`Benchmark.prompt`); `execeval.benchmark.standard_prompt` serves those that need nothing
+special. Chat style wraps the same material in the documented template of
+execeval.prompts.chat. The template name and version go into every stored generation's
+address.
 """
 
 from __future__ import annotations
