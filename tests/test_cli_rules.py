@@ -155,6 +155,19 @@ def test_every_output_file_follows_one_rule(stored: Stored, tmp_path: Path) -> N
         (tmp_path / "out").unlink()
 
 
+def test_the_python_api_refuses_an_output_before_any_work(tmp_path: Path) -> None:
+    """The rule holds below the CLI too: a results file whose folder is missing is
+    refused before a store is opened or a program graded."""
+    rows = [{"task_id": "HumanEval/0", "completion": "    return True\n"}]
+    store, missing = tmp_path / "s.sqlite", tmp_path / "nope" / "r.jsonl"
+    for call in (lambda: execeval.evaluate(rows, "humaneval", store=store, results=missing),
+                 lambda: execeval.run("reference", "humaneval", tasks=["0"], store=store,
+                                      results=missing)):
+        with pytest.raises(UserError, match="cannot write: no directory"):
+            call()
+        assert not store.exists() and not missing.parent.exists()
+
+
 def test_an_output_is_whole_or_untouched(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     path.write_text("kept\n")

@@ -78,6 +78,14 @@ def open_executor(stack: ExitStack, executor: Executor | str | None, limits: Lim
     return built
 
 
+def _check_results(results: Path | None) -> None:
+    """A results file that cannot be written is said before any work, not after it."""
+    if results is not None:
+        from execeval.jsonl import output_path
+
+        output_path(results)
+
+
 def _write_results(result: RunResult, store: Store, results: str | Path | None) -> None:
     if results:
         from execeval.jsonl import write_rows
@@ -97,6 +105,7 @@ def evaluate(samples: str | Path | Iterable[dict[str, Any]], dataset: DatasetArg
     from execeval.samples import iter_samples, scan_samples
 
     opts = evaluate_options(options, **changes)
+    _check_results(opts.grading.results)
     problems = _load(dataset, opts)
     if not isinstance(samples, str | Path):
         samples = list(samples)
@@ -145,6 +154,7 @@ def run(model: str, dataset: DatasetArg = "humaneval", options: RunOptions | Non
     from execeval.models import BackendOptions, Settings, kind_of, load_model
 
     opts = (options or RunOptions()).with_changes(**changes)
+    _check_results(opts.grading.results)
     gen, g = opts.generation, opts.grading
     problems = _load(dataset, opts)
     task_ids = select_tasks(problems, opts.dataset.tasks, opts.dataset.limit)

@@ -116,7 +116,7 @@ def evalplus_results(st: Store, run: dict[str, Any], skipped: list[int]) -> dict
     def mean_pass(correct: Callable[[dict[str, Any]], bool]) -> dict[str, float]:
         counts = [(len(v), sum(correct(r) for r in v)) for v in evals.values()]
         return {f"pass@{k}": sum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
-                for k in sorted(set(wanted_ks)) if totals and min(totals) >= k}
+                for k in wanted_ks if totals and min(totals) >= k}
 
     results["pass_at_k"] = {"base": mean_pass(lambda r: r["base_status"] == EP_PASS)}
     if staged:

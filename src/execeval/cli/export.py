@@ -10,7 +10,6 @@ from pathlib import Path
 from execeval.cli import flags
 from execeval.cli.command import Command, add_store, store_of
 from execeval.errors import UserError
-from execeval.jsonl import output_path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -62,7 +61,6 @@ def fine_tuning(args: argparse.Namespace, what: str, runs: list[str]) -> int:
             raise UserError("export mbpp-train takes no run")
         if args.out is None:
             raise UserError("export mbpp-train: give --out FILE")
-        output_path(args.out)  # before the train split is graded
         said = sft.export_mbpp_train(args.out, data=args.data, store=store_of(args),
                                      workers=args.workers)
     else:
@@ -70,7 +68,6 @@ def fine_tuning(args: argparse.Namespace, what: str, runs: list[str]) -> int:
             raise UserError("export sft: name one or more runs and give --out FILE")
         if args.format not in (None, "completion", "chat"):
             raise UserError("export sft --format completion|chat")
-        output_path(args.out)
         said = sft.export_sft(runs, args.out, fmt=args.format or "completion",
                               per_problem=args.per_problem,
                               allow_eval_split=args.allow_eval_split, store=store_of(args))

@@ -18,7 +18,6 @@ from execeval.cli.command import (
     print_json,
 )
 from execeval.errors import UserError
-from execeval.jsonl import output_path
 from execeval.options import (
     DatasetOptions,
     EvaluateOptions,
@@ -120,17 +119,14 @@ def evaluate(args: argparse.Namespace) -> int:
     from execeval import api
 
     options = evaluate_options_from(args)
-    result = grade(args, options.grading, "verdicts",
+    result = grade(args, "verdicts",
                    lambda: api.evaluate(args.samples, args.dataset, options))
     return result if isinstance(result, int) else finish(args, result)
 
 
-def grade(args: argparse.Namespace, grading: GradingOptions, what: str,
-          call: Callable[[], Graded]) -> Graded | int:
+def grade(args: argparse.Namespace, what: str, call: Callable[[], Graded]) -> Graded | int:
     """What `call` grades, or the exit status if it is interrupted (what it had is
-    kept); a --results file that cannot be written is said before any work."""
-    if grading.results is not None:
-        output_path(grading.results)
+    kept)."""
     try:
         return call()
     except KeyboardInterrupt:
@@ -147,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from execeval import api
 
     options = run_options_from(args)
-    result = grade(args, options.grading, "generations and verdicts",
+    result = grade(args, "generations and verdicts",
                    lambda: api.run(args.model, args.dataset, options))
     if isinstance(result, int):
         return result
@@ -172,7 +168,7 @@ def validate(args: argparse.Namespace) -> int:
     if not args.name and not getattr(args, "problems_file", None):
         raise UserError("validate: name a dataset (e.g. mbpp) or give --problems FILE")
     options = evaluate_options_from(args)
-    report = grade(args, options.grading, "verdicts",
+    report = grade(args, "verdicts",
                    lambda: api.validate(args.name, options))
     if isinstance(report, int):
         return report

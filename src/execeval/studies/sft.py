@@ -31,7 +31,7 @@ from typing import Any
 from execeval.dataset import Dataset, Problem
 from execeval.errors import UserError
 from execeval.executor import Executor
-from execeval.jsonl import write_rows
+from execeval.jsonl import output_path, write_rows
 from execeval.judge import Grader, Verdict
 from execeval.judge.session import Session
 from execeval.prompts import mbpp as mbpp_prompt
@@ -231,6 +231,7 @@ def export_sft(runs: Sequence[str], out: Path, *, fmt: str = "completion",
     the user."""
     if not runs:
         raise UserError("export sft: name one or more runs")
+    output_path(out)  # a missing folder is said before the runs are read
     records, report = sft_records(runs, store=store, fmt=fmt, per_problem=per_problem,
                                   allow_eval_split=allow_eval_split)
     if not records:
@@ -248,6 +249,7 @@ def export_mbpp_train(out: Path, *, data: Path | None = None, store: common.Stor
                       workers: int | None = None) -> str:
     """`execeval export mbpp-train --out FILE [--data mbpp.jsonl]`: the records written to
     `out`; what to tell the user."""
+    output_path(out)  # a missing folder is said before the train split is graded
     records, report = mbpp_train_records(data, store=store, executor=executor,
                                          workers=workers)
     write_rows(out, records)
