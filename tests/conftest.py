@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from execeval.environment import CACHE_VARIABLE, CLASSIC
 from execeval.executor import default_factory
 from execeval.sandbox import Limits, Sandbox
+
+# Grading environments are built once per checkout (not once per test's home folder): the
+# first test that grades builds `classic` (a venv plus NumPy from the package index).
+os.environ.setdefault(CACHE_VARIABLE, str(Path(__file__).resolve().parents[1] / ".cache"))
 
 
 @pytest.fixture
@@ -35,7 +40,8 @@ def sandbox() -> Iterator[Sandbox]:
     """The default (zygote) sandbox with the standard limits, `Limits()`; one per test
     module, so no module sees another's zygote. Tests that need other limits ask for them
     explicitly: `execeval.sandbox.with_limits(sandbox, limits)`."""
-    box = default_factory()(Limits())  # as runs build it (every benchmark's answers hidden)
+    # as runs build it: the classic environment, every benchmark's answers hidden
+    box = default_factory(CLASSIC)(Limits())
     try:
         yield box
     finally:

@@ -13,26 +13,38 @@ returns typed results; samples stay in the store and are read back as needed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from execeval.benchmark import environment_of
 from execeval.dataset import Dataset
+from execeval.environment import EnvironmentSpec, from_identity
 from execeval.errors import UserError
 from execeval.executor import Executor, executor_from_spec
-from execeval.grading import RunResult, base_config, result_rows, run_id_of
-from execeval.options import EvaluateOptions, RunOptions, evaluate_options
+from execeval.grading import RunResult, base_config, result_rows, run_id_of, stored_dataset
+from execeval.options import (
+    EvaluateOptions,
+    GradingOptions,
+    RunOptions,
+    evaluate_options,
+    normalise,
+)
 from execeval.sandbox import Limits
 from execeval.store import Store, StoredSample, store_path
 from execeval.summary import Summary
 from execeval.validate import Validation
 from execeval.validate import validate as check
 
-__all__ = ["EvaluateOptions", "Run", "RunOptions", "RunResult", "Summary", "evaluate",
-           "load_dataset", "load_run", "run", "validate"]
+__all__ = ["EvaluateOptions", "GradingOptions", "Run", "RunOptions", "RunResult", "Summary",
+           "dataset_of_run", "evaluate", "load_dataset", "load_run", "regrade", "run",
+           "validate"]
 
 StoreArg = Store | str | Path | None
 DatasetArg = Dataset | str | None
@@ -57,6 +69,37 @@ def _load(dataset: DatasetArg, options: EvaluateOptions | RunOptions) -> Dataset
                         **d.benchmark_options())
 
 
+def dataset_of_run(store: Store, run: dict[str, Any], data: str | Path | None = None
+                   ) -> Dataset:
+    """The problems a stored run (`Store.run`) was graded on: the copy the store keeps,
+    so the file they came from is not needed again. A run recorded before runs kept their
+    problems has its dataset loaded again by name (from `data`, the package or the hub,
+    with the split its version records), refused unless its content hash is the run's."""
+    kept = stored_dataset(store, run)
+    if kept is not None:
+        return kept
+    name, version = run["dataset"], run["dataset_version"]
+    missing = f"run {run['run_id']}: its problems are not in the store (recorded before runs " \
+              "kept them)"
+    split = re.search(r" split=(\S+)", version)
+    try:
+        if name.startswith("file:"):
+            if not data:
+                raise UserError(f"they came from the file {name[5:]}")
+            dataset = load_dataset(None, problems_file=data)
+        else:
+            dataset = load_dataset(name, data=data, split=split[1] if split else None,
+                                   challenge_tests="+challenge" in version)
+    except UserError as e:
+        raise UserError(f"{missing} and {name} cannot be loaded again ({e}); give the file it "
+                        "was run on (--data PATH)") from None
+    if dataset.hash != run["dataset_hash"]:
+        raise UserError(f"{missing} and {dataset.name} {dataset.version} holds other problems "
+                        f"(dataset hash {dataset.hash[:12]}, the run's "
+                        f"{run['dataset_hash'][:12]}); give the file it was run on (--data PATH)")
+    return dataset
+
+
 def open_store(stack: ExitStack, store: StoreArg, *, read_only: bool = False) -> Store:
     """The store given, or one opened here (closed when `stack` closes); `read_only` for
     those that only read, which then never create a file."""
@@ -68,12 +111,15 @@ def open_store(stack: ExitStack, store: StoreArg, *, read_only: bool = False) ->
 
 
 def open_executor(stack: ExitStack, executor: Executor | str | None, limits: Limits,
-                  workers: int | None) -> Executor:
-    """An executor given as an object is the caller's; one named by a spec ("local",
-    "ray:auto", ...; None: local) is built here and closed when `stack` closes."""
+                  workers: int | None, environment: EnvironmentSpec | str | None = None
+                  ) -> Executor:
+    """An executor given as an object is the caller's (it grades in its own environment);
+    one named by a spec ("local", "ray:auto", ...; None: local) is built here, in
+    `environment` (a spec, a name or a spec file; None: the default; built first if it is
+    not, with a progress bar), and closed when `stack` closes."""
     if executor is not None and not isinstance(executor, str):
         return executor
-    built = executor_from_spec(executor or "local", limits, workers)
+    built = executor_from_spec(executor or "local", limits, workers, environment)
     stack.callback(built.close)
     return built
 
@@ -113,9 +159,10 @@ def evaluate(samples: str | Path | Iterable[dict[str, Any]], dataset: DatasetArg
     with ExitStack() as stack:
         g = opts.grading
         opened = open_store(stack, store or g.store)
-        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers)
+        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers,
+                               g.env or environment_of(problems))
         source = os.path.abspath(samples) if isinstance(samples, str | Path) else "<rows>"
-        config = {**base_config(grader.limits), "samples": source}
+        config = {**base_config(grader), "samples": source}
         result = grading.evaluate(problems, iter_samples(samples, problems), count, opened,
                                   grader, ks=g.k, kind="evaluate", config=config,
                                   run_id=run_id_of("evaluate", problems, config, digest))
@@ -185,7 +232,8 @@ def run(model: str, dataset: DatasetArg = "humaneval", options: RunOptions | Non
         style = gen.prompt_style or ("chat" if backend.chat else "completion")
         plan = pipeline.plan(problems, task_ids, settings, style, gen.shots)
         opened = open_store(stack, store or g.store)
-        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers)
+        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers,
+                               g.env or environment_of(problems))
         result = pipeline.run(plan, backend, opened, grader, ks=g.k,
                               config=None if gen.params is None else {"params": gen.params})
         _write_results(result, opened, g.results)
@@ -201,8 +249,57 @@ def validate(dataset: DatasetArg, options: EvaluateOptions | None = None, *,
     problems = _load(dataset, opts)
     g = opts.grading
     with ExitStack() as stack:
-        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers)
+        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers,
+                               g.env or environment_of(problems))
         return check(problems, grader, open_store(stack, store or g.store))
+
+
+def regrade(run_id: str, options: GradingOptions | None = None, *, store: StoreArg = None,
+            executor: Executor | str | None = None, data: str | Path | None = None,
+            **changes: Any) -> RunResult:
+    """Grade a stored run's programs again on the problems it carries (under other limits,
+    on another executor or environment, with a newer judge): a run of kind "regrade" whose
+    id comes from the run and the grading settings, so asking again resumes it, and,
+    verdicts being content-addressed, grades nothing already graded the same way.
+
+    `options` (or flat keywords such as `timeout=`, `k=`) say how to grade; `data` is
+    needed only for a run recorded before runs kept their problems."""
+    from execeval import grading
+    from execeval.samples import Sample
+
+    g = replace(options or GradingOptions(), **{k: normalise(k, v) for k, v in changes.items()})
+    _check_results(g.results)
+    with ExitStack() as stack:
+        # first a reader: a mistyped store is refused, never created; it streams the
+        # samples while `opened` writes
+        reader = open_store(stack, store.path if isinstance(store, Store)
+                            else store_path(store or g.store), read_only=True)
+        opened = open_store(stack, store or g.store)
+        stored = opened.run(run_id)
+        problems = dataset_of_run(opened, stored, data)
+        count, digest = 0, hashlib.sha256()
+        for s in reader.samples(stored["run_id"]):
+            if s.program is None:
+                raise UserError(f"run {stored['run_id']} was stored before runs kept their "
+                                "programs (schema 1): there is nothing to grade again")
+            count += 1
+            digest.update(json.dumps([s.task_id, s.program], ensure_ascii=False)
+                          .encode("utf-8", "surrogatepass"))
+        if not count:
+            raise UserError(f"run {stored['run_id']} has no samples to grade again")
+        recorded = stored["config"].get("environment")  # graded in it again unless told
+        grader = open_executor(stack, executor or g.executor, g.limits(), g.workers,
+                               g.env or (from_identity(recorded) if recorded
+                                         else environment_of(problems)))
+        config = {**stored["config"], **base_config(grader), "regraded": stored["run_id"]}
+        samples = (Sample(s.idx + 1, s.task_id, s.program or "", s.record)
+                   for s in reader.samples(stored["run_id"]))
+        result = grading.evaluate(problems, samples, count, opened, grader, ks=g.k,
+                                  kind="regrade", config=config,
+                                  run_id=run_id_of("regrade", problems, config,
+                                                   digest.hexdigest()))
+        _write_results(result, opened, g.results)
+    return result
 
 
 @dataclass(frozen=True)
@@ -241,6 +338,14 @@ class Run:
         opened = Store(self.store, read_only=True)
         try:
             yield from result_rows(opened, self.run_id)
+        finally:
+            opened.close()
+
+    def problems(self) -> Dataset:
+        """The problems it was graded on: the copy the store keeps (`dataset_of_run`)."""
+        opened = Store(self.store, read_only=True)
+        try:
+            return dataset_of_run(opened, opened.run(self.run_id))
         finally:
             opened.close()
 

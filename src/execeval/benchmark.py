@@ -73,6 +73,7 @@ class Benchmark:
     tally: Callable[[], Tally] | None = None        # its extra summary keys
     display: Callable[[Mapping[str, Any]], Rows] = no_rows  # its rows of the summary table
     hidden_packages: tuple[str, ...] = ()           # installed packages holding its answers
+    environment: str = "classic"                    # its grading environment (execeval env)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,6 +95,12 @@ def register(b: Benchmark) -> Benchmark:
 def of(dataset: Dataset) -> Benchmark | None:
     """The benchmark a dataset came from (None for one built in code, e.g. a study's)."""
     return get(dataset.benchmark) if dataset.benchmark else None
+
+
+def environment_of(dataset: Dataset) -> str:
+    """The grading environment a dataset's benchmark declares (the default for others)."""
+    b = of(dataset)
+    return b.environment if b else "classic"
 
 
 def hidden_packages() -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from execeval.dataset import Problem
+from execeval.environment import Environment, EnvironmentSpec, ensure, resolve
 from execeval.errors import UserError
 from execeval.registry import Registry
 from execeval.sandbox import Limits, Sandbox, with_limits
@@ -33,6 +34,7 @@ SandboxFactory = Callable[[Limits], Sandbox]
 class Executor(Protocol):
     limits: Limits
     workers: int
+    environment: Environment  # what programs may import: part of every verdict's key
 
     def submit(self, problem: Problem, program: str,
                limits: Limits | None = None) -> Future[Verdict]:
@@ -48,20 +50,25 @@ class Executor(Protocol):
 
 @dataclass(frozen=True)
 class ZygoteFactory:
-    """The default sandbox: one warm zygote, hiding every benchmark's answer packages."""
+    """The default sandbox: one warm zygote whose programs import from the standard library
+    and the grading environment only (built where the sandbox runs, on first use), hiding
+    every benchmark's answer packages."""
 
+    environment: EnvironmentSpec
     hidden: tuple[str, ...] = ()
 
     def __call__(self, limits: Limits) -> Sandbox:
+        from execeval.sandbox.jail import Packages
         from execeval.sandbox.warm import default_sandbox
 
-        return default_sandbox(limits, self.hidden)
+        env = ensure(self.environment, quiet=True)
+        return default_sandbox(limits, self.hidden, Packages(env.prefix, env.site))
 
 
-def default_factory() -> ZygoteFactory:
+def default_factory(environment: EnvironmentSpec) -> ZygoteFactory:
     from execeval import benchmark
 
-    return ZygoteFactory(benchmark.hidden_packages())
+    return ZygoteFactory(environment, benchmark.hidden_packages())
 
 
 def trusted_grade(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
@@ -93,10 +100,13 @@ class LocalExecutor:
     """
 
     def __init__(self, limits: Limits, workers: int | None = None,
-                 factory: SandboxFactory | None = None):
+                 factory: SandboxFactory | None = None,
+                 environment: EnvironmentSpec | str | None = None):
         self.limits = limits
         self.workers = max(1, workers or os.cpu_count() or 1)
-        self.sandbox = (factory or default_factory())(limits)
+        spec = resolve(environment)
+        self.environment = ensure(spec)
+        self.sandbox = (factory or default_factory(spec))(limits)
         self._queue: deque[_Job] = deque()
         self._rechecks: deque[_Job] = deque()
         self._cond = threading.Condition()
@@ -184,26 +194,30 @@ class ExecutorKind:
     name being the spec's `KIND` in `KIND[:ADDRESS]`)."""
 
     usage: str                                                       # e.g. "ray[:ADDRESS]"
-    open: Callable[[str | None, Limits, int | None], Executor]  # (address, limits, workers)
+    # (address, limits, workers, the grading environment)
+    open: Callable[[str | None, Limits, int | None, EnvironmentSpec], Executor]
 
 
 EXECUTORS: Registry[ExecutorKind] = Registry("execeval.executors", "executor", ExecutorKind)
 
 
-def open_local(address: str | None, limits: Limits, workers: int | None) -> LocalExecutor:
+def open_local(address: str | None, limits: Limits, workers: int | None,
+               environment: EnvironmentSpec) -> LocalExecutor:
     if address:
         raise UserError(f"the local executor takes no address ({address!r})")
-    return LocalExecutor(limits, workers)
+    return LocalExecutor(limits, workers, environment=environment)
 
 
 KIND = ExecutorKind("local", open_local)
 
 
-def executor_from_spec(spec: str, limits: Limits, workers: int | None = None) -> Executor:
+def executor_from_spec(spec: str, limits: Limits, workers: int | None = None,
+                       environment: EnvironmentSpec | str | None = None) -> Executor:
     """`KIND[:ADDRESS]`: `local` (the default), `ray`, `ray:auto`, ... (any registered kind);
-    extras are imported only when asked for."""
+    extras are imported only when asked for. `environment`: a spec, a name or a spec file
+    (None: the default, `classic`)."""
     kind, _, address = spec.partition(":")
     if kind not in EXECUTORS:
         usage = ", ".join(k.usage for _, k in EXECUTORS)
         raise UserError(f"unknown executor {spec!r} (known: {usage})")
-    return EXECUTORS.get(kind).open(address or None, limits, workers)
+    return EXECUTORS.get(kind).open(address or None, limits, workers, resolve(environment))

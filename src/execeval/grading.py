@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from execeval.dataset import Dataset, Problem
+from execeval.errors import UserError
 from execeval.executor import Executor
 from execeval.judge import JUDGE_VERSION
 from execeval.progress import progress_bar
 from execeval.prompts import Prompt
 from execeval.samples import Sample
-from execeval.sandbox import Limits
+from execeval.sandbox import Limits, codec
 from execeval.store import SampleRow, Store
 from execeval.summary import Summary, summarize
 from execeval.verdict import Verdict
@@ -34,19 +35,27 @@ from execeval.version import __version__
 CHUNK = 256  # samples read, looked up and recorded together
 
 
-def verdict_key(problem: Problem, program: str, limits: Limits) -> str:
-    """Content address of a verdict: anything that can change it is in here."""
+def verdict_key(problem: Problem, program: str, limits: Limits, environment: str) -> str:
+    """Content address of a verdict: anything that can change it is in here (`environment`:
+    the grading environment's hash, so two environments never share a verdict)."""
     h = hashlib.sha256()
-    for part in (problem.hash, limits.key(), JUDGE_VERSION, program):
+    for part in (problem.hash, limits.key(), JUDGE_VERSION, environment, program):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
 
 
-def base_config(limits: Limits) -> dict[str, Any]:
+def base_config(executor: Executor) -> dict[str, Any]:
     """What every run records of how it graded (and what makes it the same run again;
     the ks are not in it: they only choose what the summary reports)."""
-    return {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(limits)}
+    return {"harness": __version__, "judge": JUDGE_VERSION, "limits": asdict(executor.limits),
+            "environment": executor.environment.identity()}
+
+
+def grading_facts(executor: Executor) -> dict[str, Any]:
+    """What a finished run's summary says of how it graded."""
+    return {"limits": asdict(executor.limits), "environment": executor.environment.identity(),
+            "sandbox": executor.describe()}
 
 
 def run_id_of(kind: str, dataset: Dataset, config: dict[str, Any], inputs: Any) -> str:
@@ -79,8 +88,10 @@ class Recorder:
     def __init__(self, store: Store, run_id: str, kind: str, dataset: Dataset,
                  config: dict[str, Any]):
         self.store, self.run_id, self.dataset = store, run_id, dataset
+        if not store.has_problem_set(dataset.hash):  # the run carries its problems
+            store.put_problem_set(dataset.hash, problem_records(dataset))
         self.new = store.begin_run(run_id, kind, (dataset.name, dataset.version, dataset.hash),
-                                   config)
+                                   config, benchmark=dataset.benchmark, source=dataset.source)
 
     def samples(self, rows: Sequence[SampleRow]) -> None:
         if rows:
@@ -96,6 +107,45 @@ class Recorder:
         summary.extra.update(run_id=self.run_id, store=str(self.store.path), **facts)
         self.store.finish_run(self.run_id, summary.to_json())
         return summary
+
+
+def problem_records(dataset: Dataset) -> list[dict[str, Any]]:
+    """The problems as the store keeps them, exactly: `tests` and `metadata` as they are
+    where JSON gives them back unchanged (the usual case, and the cheap one), else in the
+    sandbox codec's tagged form (tuples, non-string keys and NaN, which JSON changes)."""
+    records = []
+    for p in dataset.problems.values():
+        record: dict[str, Any] = {
+            "task_id": p.task_id, "prompt": p.prompt, "entry_point": p.entry_point,
+            "grader": p.grader, "reference": p.reference, "code_prefix": p.code_prefix}
+        data = {"tests": p.tests, "metadata": p.metadata}
+        try:
+            exact = json.loads(json.dumps(data)) == data
+        except (TypeError, ValueError):  # not JSON at all, or an int past JSON's digits
+            exact = False
+        record.update(data if exact else {"tagged": codec.to_plain(data)})
+        records.append(record)
+    return records
+
+
+def stored_dataset(store: Store, run: dict[str, Any]) -> Dataset | None:
+    """The problems a run was graded on, from the store's copy (None: the run was recorded
+    before runs kept their problems), under the run's dataset name and version."""
+    records = store.problem_set(run["dataset_hash"])
+    if records is None:
+        return None
+    problems = {}
+    for r in records:
+        data = codec.from_plain(r["tagged"]) if "tagged" in r else r
+        problems[r["task_id"]] = Problem(r["task_id"], r["prompt"], r["entry_point"], r["grader"],
+                                         data["tests"], r["reference"], r["code_prefix"],
+                                         data["metadata"])
+    dataset = Dataset(run["dataset"], run["dataset_version"], problems,
+                      source=run["source"] or "", benchmark=run["benchmark"] or "")
+    if dataset.hash != run["dataset_hash"]:
+        raise UserError(f"run {run['run_id']}: its stored problems do not match its dataset "
+                        f"hash {run['dataset_hash'][:12]} (the store is damaged)")
+    return dataset
 
 
 class Grading:
@@ -166,7 +216,8 @@ def evaluate(dataset: Dataset, samples: Iterable[Sample], count: int, store: Sto
                 rows, jobs, new_prompts = [], [], []
                 for i, s in enumerate(chunk):
                     problem = dataset.problems[s.task_id]
-                    key = verdict_key(problem, s.program, executor.limits)
+                    key = verdict_key(problem, s.program, executor.limits,
+                                      executor.environment.hash)
                     nth = seen.get(s.task_id, 0)
                     seen[s.task_id] = nth + 1
                     if s.task_id not in prompts:
@@ -184,8 +235,7 @@ def evaluate(dataset: Dataset, samples: Iterable[Sample], count: int, store: Sto
         except BaseException:
             grading.cancel()
             raise
-    summary = recorder.finish(ks, {"limits": asdict(executor.limits),
-                                   "sandbox": executor.describe()})
+    summary = recorder.finish(ks, grading_facts(executor))
     return RunResult(run_id, not recorder.new, grading.reused, summary, store.path)
 
 

@@ -73,6 +73,10 @@ class GradingOptions:
         "cluster) or ray:ADDRESS ([ray] extra)", metavar="SPEC"))
     results: Path | None = field(default=None, metadata=about(
         "write one result row per sample (JSONL) to this file", metavar="R.jsonl"))
+    env: str | None = field(default=None, metadata=about(
+        "the grading environment: what programs may import besides the standard library; a "
+        "name (`execeval env list`) or a spec file (TOML); default: the benchmark's",
+        metavar="NAME|FILE"))
 
     def limits(self) -> Limits:
         return Limits(timeout=self.timeout, memory_mb=self.memory_mb)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,15 @@ from execeval.benchmark import build_prompts
 from execeval.dataset import Dataset
 from execeval.executor import Executor
 from execeval.extract import EXTRACTION_VERSION, Extracted, extract
-from execeval.grading import Grading, Recorder, RunResult, base_config, run_id_of, verdict_key
+from execeval.grading import (
+    Grading,
+    Recorder,
+    RunResult,
+    base_config,
+    grading_facts,
+    run_id_of,
+    verdict_key,
+)
 from execeval.models.base import Generation, Model, Request, Settings
 from execeval.progress import progress_bars
 from execeval.prompts import Prompt
@@ -186,7 +194,7 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
     dataset, n = p.dataset, p.settings.n
     fingerprint = model.fingerprint()
     templates = sorted({pr.template for pr in p.prompts.values()})
-    config = {**base_config(executor.limits), "extraction": EXTRACTION_VERSION,
+    config = {**base_config(executor), "extraction": EXTRACTION_VERSION,
               "model": model.spec, "model_fingerprint": fingerprint,
               "settings": p.settings.as_dict(), "prompt_style": p.style,
               "template": templates[0] if len(templates) == 1 else templates, "shots": p.shots,
@@ -224,7 +232,8 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
             else:
                 extracted = extract(problem, g.text, is_program=g.is_program, chat=chat,
                                     stop=tuple(stop or ()), function=hint(problem))
-            key = verdict_key(problem, extracted.program, executor.limits)
+            key = verdict_key(problem, extracted.program, executor.limits,
+                              executor.environment.hash)
             rows.append(SampleRow(position[g.task_id] * n + g.index, g.task_id, g.index, key,
                                   extracted.program, extracted.method,
                                   sample_record(g, extracted),
@@ -259,7 +268,7 @@ def run(p: Plan, model: Model, store: Store, executor: Executor, *, ks: Sequence
     gen_end = producer.finished or end
     gen_seconds = gen_end - (producer.started or end)  # the backend's time
     summary = recorder.finish(ks, {
-        "limits": asdict(executor.limits), "sandbox": executor.describe(),
+        **grading_facts(executor),
         "generation": {
             "model": model.spec, "prompt_style": p.style, "template": config["template"],
             "settings": p.settings.as_dict(), "generated": tally.fresh,

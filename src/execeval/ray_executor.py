@@ -54,8 +54,9 @@ except ImportError as e:  # the registry says this in one line when `ray` is ask
     raise ImportError(f"{e}; pip install 'execeval[ray]'") from e
 
 from execeval.dataset import Problem
+from execeval.environment import EnvironmentSpec, ensure, resolve
 from execeval.errors import UserError
-from execeval.executor import ExecutorKind, SandboxFactory, trusted_grade
+from execeval.executor import ExecutorKind, SandboxFactory, default_factory, trusted_grade
 from execeval.judge import timing  # its per-process calibrations, shared on a node below
 from execeval.sandbox import Limits, with_limits
 from execeval.verdict import Verdict
@@ -84,12 +85,10 @@ class GradingActor:
     the node, and the calibrated reference time is left there for the others (EvalPlus
     oracles are on disk already: the next actor reads the one the first computed)."""
 
-    def __init__(self, limits: Limits, factory: SandboxFactory | None, run: str):
-        from execeval.executor import default_factory
-
+    def __init__(self, limits: Limits, factory: SandboxFactory, run: str):
         self.limits = limits
-        # built here, on the worker, so that it hides this node's installed answer packages
-        self.sandbox = (factory or default_factory())(limits)
+        # built here, on the worker (the grading environment too, on its first use there)
+        self.sandbox = factory(limits)
         self.problems: dict[str, Problem] = {}
         self.shared = Path(tempfile.gettempdir()) / f"execeval-ray-{run}"
         self.shared.mkdir(mode=0o700, exist_ok=True)
@@ -208,13 +207,16 @@ class RayExecutor:
     (`ray.init` called by the caller) uses that connection, and leaves it open on close.
     `workers`: slots (default: the cluster's CPUs). `threads`: grading threads per actor (1: one process per slot; more share one
     zygote and one process's caches, and a GIL). `factory`: how an actor builds its
-    sandbox (default: `default_factory()` on the worker).
+    sandbox (default: the zygote, in `environment`, built on each node on first use).
     """
 
     def __init__(self, limits: Limits, workers: int | None = None, address: str | None = None,
                  *, threads: int = 1, factory: SandboxFactory | None = None,
-                 start_timeout: float = START_TIMEOUT):
+                 start_timeout: float = START_TIMEOUT,
+                 environment: EnvironmentSpec | str | None = None):
         self.limits = limits
+        spec = resolve(environment)
+        self.environment = ensure(spec)  # the driver's build: the identity the run records
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
             options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
@@ -235,7 +237,7 @@ class RayExecutor:
         self.threads = max(1, min(threads, self.workers))
         # more slots than CPUs: each asks for a share of one, so all of them are placed
         self._cpus_per_thread = min(1.0, cpus / self.workers)
-        self._factory = factory
+        self._factory = factory or default_factory(spec)
         self._run = uuid.uuid4().hex[:16]  # names what this run's actors share on a node
         self._cond = threading.Condition()  # the state below; waited on for readiness
         self._pending: deque[_Job] = deque()
@@ -535,9 +537,10 @@ class RayExecutor:
         self._watch("grade", slot, self._ticket, slot.handle.grade.remote(wire))
 
 
-def open_ray(address: str | None, limits: Limits, workers: int | None) -> RayExecutor:
+def open_ray(address: str | None, limits: Limits, workers: int | None,
+             environment: EnvironmentSpec) -> RayExecutor:
     """`ray` (a local cluster), `ray:auto` (the running one) or `ray:ray://HOST:PORT`."""
-    return RayExecutor(limits, workers, address)
+    return RayExecutor(limits, workers, address, environment=environment)
 
 
 KIND = ExecutorKind("ray[:auto|ADDRESS]", open_ray)

@@ -209,6 +209,9 @@ def rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     out += [(f"status {s}", str(n)) for s, n in summary["status_counts"].items()]
     if summary.get("graded_in_sandbox"):
         out.append(("graded in the sandbox (fallback)", str(summary["graded_in_sandbox"])))
+    if env := summary.get("environment"):
+        out.append(("environment", f"{env['name']} {env['version']} ({env['hash']}): "
+                    + (", ".join(env["packages"]) or "standard library only")))
     name = summary.get("benchmark") or summary.get("dataset")  # runs stored before 0.2
     if name and name in benchmark.BENCHMARKS:
         out += benchmark.get(name).display(summary)

@@ -66,7 +66,7 @@ class Validation:
 def validate(dataset: Dataset, executor: Executor, store: Store) -> Validation:
     """Grade each problem's reference; report the failures and the sandbox-graded ones."""
     count = sum(1 for _ in references(dataset))
-    config = base_config(executor.limits)
+    config = base_config(executor)
     result = evaluate(dataset, references(dataset), count, store, executor, ks=[1],
                       run_id=run_id_of("validate", dataset, config, []), kind="validate",
                       config=config)

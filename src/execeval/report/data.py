@@ -113,8 +113,16 @@ class RunInfo:
                  f"max_tokens={s['max_tokens']}" if s.get("max_tokens") else "",
                  str(self.config.get("prompt_style") or ""),
                  f"timeout {limits['timeout']:g}s" if "timeout" in limits else "",
-                 f"{limits['memory_mb']} MiB" if "memory_mb" in limits else ""]
+                 f"{limits['memory_mb']} MiB" if "memory_mb" in limits else "",
+                 self.environment]
         return " · ".join(p for p in parts if p)
+
+    @property
+    def environment(self) -> str:
+        """The grading environment, as `env classic 1 (hash)` ("" for runs made before
+        environments were recorded)."""
+        env = self.config.get("environment") or {}
+        return f"env {env['name']} {env['version']} ({env['hash']})" if env else ""
 
     @property
     def date(self) -> str:
@@ -345,6 +353,8 @@ def _facts(r: RunInfo) -> dict[str, str]:
     facts["dataset"] = r.dataset
     facts["dataset_version"] = r.dataset_version
     facts.update({f"limits.{k}": f"{k}={_text(v)}" for k, v in (c.get("limits") or {}).items()})
+    if c.get("environment"):
+        facts["environment"] = r.environment
     return facts
 
 

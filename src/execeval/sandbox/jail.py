@@ -3,8 +3,10 @@
 Once (zygote, `enter`): new mount, network, IPC and UTS namespaces (inside a user
 namespace when not root), and a new root file system on a tmpfs that holds read-only
 binds of only what the interpreter needs: the system libraries, a few /etc files, a few
-/dev nodes, the Python prefix and site-packages, minus the packages that carry benchmark
-answers. The host's home directories, its working directory, the run store and everything else simply do not exist.
+/dev nodes, the Python prefix and the grading environment's site-packages (`Packages`),
+minus the packages that carry benchmark answers. Every other site-packages folder (the
+harness's own, the base interpreter's, the system's) is hidden. The host's home
+directories, its working directory, the run store and everything else simply do not exist.
 
 Per child (`confine`): a PID namespace of its own (its descendants die with it), a mount
 namespace with a fresh size-capped tmpfs as /scratch and working directory (gone with it, and
@@ -15,6 +17,8 @@ Whatever the kernel refuses is recorded in the report, never silently assumed.
 
 from __future__ import annotations
 
+import glob
+import importlib
 import os
 import resource
 import signal
@@ -85,6 +89,63 @@ def _bind(src: str, root: str, world: World) -> None:
                 | linux.MS_NOSUID | keep)
 
 
+@dataclass(frozen=True)
+class Packages:
+    """Where programs import third-party packages from: a grading environment's prefix (a
+    virtual environment) and its site-packages folders. Empty: the standard library only."""
+
+    prefix: str = ""
+    site: tuple[str, ...] = ()
+
+
+STDLIB_ONLY = Packages()
+
+
+def use_packages(packages: Packages) -> None:
+    """Make this interpreter (the zygote, before it binds or preloads anything) import from
+    the standard library and `packages.site` only, never from the harness's site-packages;
+    its children inherit that. `.pth` files add their folders, but their `import` lines are
+    not run: nothing of the environment executes before the jail is up. The harness's
+    modules already loaded (execeval itself, a setuptools hook) are forgotten, so a program
+    cannot import them either; the zygote keeps the references it holds."""
+    sys.path[:] = [p for p in sys.path if not _is_site(p)]
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if getattr(f, "__module__", "").startswith("_frozen_importlib")]
+    for name, module in list(sys.modules.items()):
+        where = getattr(module, "__file__", None)
+        if where and _is_site(os.path.dirname(where)) or name.split(".")[0] == "execeval":
+            del sys.modules[name]
+    for folder in packages.site:
+        sys.path.append(folder)
+        for pth in sorted(glob.glob(os.path.join(folder, "*.pth"))):
+            with open(pth, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    line = line.strip()
+                    extra = os.path.join(folder, line)
+                    if line and not line.startswith(("#", "import ", "import\t")) \
+                            and os.path.isdir(extra) and extra not in sys.path:
+                        sys.path.append(extra)
+    base_executable = getattr(sys, "_base_executable", sys.executable)
+    sys.prefix = sys.exec_prefix = packages.prefix or sys.base_prefix
+    sys.executable = os.path.join(packages.prefix, "bin", "python") if packages.prefix \
+        else base_executable
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+
+
+def _is_site(path: str) -> bool:
+    """A site-packages folder (or one inside it), or execeval's own source tree."""
+    real = os.path.realpath(path) if path else ""
+    parts = real.split(os.sep)
+    own = _own_source()
+    return "site-packages" in parts or "dist-packages" in parts or real == own or \
+        real.startswith(own + os.sep)
+
+
+def _own_source() -> str:
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 def _hide(path: str) -> None:
     linux.mount("tmpfs", path, "tmpfs", linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV
                 | linux.MS_NOEXEC, "size=4k,mode=000")
@@ -92,7 +153,7 @@ def _hide(path: str) -> None:
 
 def python_paths() -> list[str]:
     """Directories the interpreter imports from, except the harness's own source."""
-    own = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    own = _own_source()
     prefixes = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
     paths = set(prefixes)
     for p in sys.path:  # site-packages elsewhere (a user site, a distribution's dist-packages)
@@ -101,6 +162,20 @@ def python_paths() -> list[str]:
             paths.add(real)
     # keep the outermost of nested paths
     return sorted(p for p in paths if not any(p != q and p.startswith(q + "/") for q in paths))
+
+
+def _other_sites(allowed: list[str]) -> list[str]:
+    """Site-packages folders of the bound prefixes and the system's that programs must not
+    see (the base interpreter's, Debian's): hidden even though a program could name them."""
+    found: set[str] = set()
+    bases = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, "/usr", "/usr/local")}
+    for base in bases:
+        for kind in ("site-packages", "dist-packages"):
+            found.update(os.path.realpath(p) for p in
+                         glob.glob(os.path.join(base, "lib*", "python*", kind)))
+    keep = {os.path.realpath(p) for p in allowed}
+    return sorted(p for p in found if p not in keep and not any(
+        k.startswith(p + "/") for k in keep))
 
 
 def _build_root(root: str, world: World, hidden: frozenset[str]) -> None:
@@ -119,6 +194,9 @@ def _build_root(root: str, world: World, hidden: frozenset[str]) -> None:
         _bind(p, root, world)
     for p in python:
         _hide_packages(root + p, hidden)
+    for p in _other_sites([p for p in sys.path if _is_site(p)]):
+        if os.path.isdir(root + p):
+            _hide(root + p)
     for d in ("tmp", "proc", SCRATCH.lstrip("/")):
         os.makedirs(os.path.join(root, d), mode=0o755, exist_ok=True)
     os.makedirs(root + "/.old", exist_ok=True)

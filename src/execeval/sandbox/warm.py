@@ -79,7 +79,7 @@ class _ForkedZygote:
     such a user may not be allowed to start this machine's interpreter at all)."""
 
     def __init__(self, root: str, sock: socket.socket, other: socket.socket,
-                 hidden: tuple[str, ...]):
+                 hidden: tuple[str, ...], packages: jail.Packages):
         self.pid = os.fork()
         if self.pid == 0:
             try:
@@ -89,7 +89,7 @@ class _ForkedZygote:
                     os.dup2(null, fd)
                 from execeval.sandbox import zygote
 
-                zygote.run(root, sock, hidden)
+                zygote.run(root, sock, hidden, packages)
             finally:
                 os._exit(0)
         self.returncode: int | None = None
@@ -118,9 +118,11 @@ class _ForkedZygote:
 class ZygoteSandbox:
     """Fast and contained: see docs/sandbox.md."""
 
-    def __init__(self, limits: Limits, fork_zygote: bool = False, hidden: tuple[str, ...] = ()):
+    def __init__(self, limits: Limits, fork_zygote: bool = False, hidden: tuple[str, ...] = (),
+                 packages: jail.Packages = jail.STDLIB_ONLY):
         self.limits = limits
         self.hidden = hidden  # installed packages programs must not see (benchmark answers)
+        self.packages = packages  # what programs may import besides the standard library
         self.fork_zygote = fork_zygote  # fork this process instead of starting an interpreter
         self.report: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -134,10 +136,12 @@ class ZygoteSandbox:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(jail.CLEAN_ENV, HOME="/", TMPDIR=tempfile.gettempdir())
         with tempfile.TemporaryFile() as err:
-            self._proc = _ForkedZygote(self._root, child, parent, self.hidden) if self.fork_zygote \
-                else subprocess.Popen(
+            packages = {"prefix": self.packages.prefix, "site": list(self.packages.site)}
+            self._proc = _ForkedZygote(self._root, child, parent, self.hidden, self.packages) \
+                if self.fork_zygote else subprocess.Popen(
                 [sys.executable, "-I", "-m", "execeval.sandbox.zygote",
-                 json.dumps({"root": self._root, "hidden": list(self.hidden)}),
+                 json.dumps({"root": self._root, "hidden": list(self.hidden),
+                             "packages": packages}),
                  str(child.fileno())],
                 pass_fds=[child.fileno()], env=env, cwd="/", start_new_session=True,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
@@ -216,7 +220,9 @@ def child_limits(limits: Limits) -> jail.ChildLimits:
                             max_scratch_mb=limits.max_scratch_mb)
 
 
-def default_sandbox(limits: Limits, hidden: tuple[str, ...] = ()) -> Sandbox:
+def default_sandbox(limits: Limits, hidden: tuple[str, ...] = (),
+                    packages: jail.Packages = jail.STDLIB_ONLY) -> Sandbox:
     """The zygote sandbox: warm, contained by whatever the kernel allows (docs/sandbox.md).
-    `hidden`: installed packages to leave out of its root (execeval.benchmark names them)."""
-    return ZygoteSandbox(limits, hidden=hidden)
+    `hidden`: installed packages to leave out of its root (execeval.benchmark names them);
+    `packages`: the grading environment's (none: the standard library only)."""
+    return ZygoteSandbox(limits, hidden=hidden, packages=packages)

@@ -180,9 +180,12 @@ class Zygote:
                     os.kill(pid, signal.SIGKILL)
 
 
-def run(root: str, sock: socket.socket, hidden: tuple[str, ...] = ()) -> None:
+def run(root: str, sock: socket.socket, hidden: tuple[str, ...] = (),
+        packages: jail.Packages = jail.STDLIB_ONLY) -> None:
     """Become the zygote. No PDEATHSIG: it follows the spawning thread; EOF on the socket
-    (the trusted side has gone) ends us instead."""
+    (the trusted side has gone) ends us instead. Programs import from the standard library
+    and `packages` only (the grading environment)."""
+    jail.use_packages(packages)
     preload()
     world = jail.enter(root, hidden)
     gc.freeze()  # children's collections never walk (and so never copy) the zygote's objects
@@ -192,7 +195,9 @@ def run(root: str, sock: socket.socket, hidden: tuple[str, ...] = ()) -> None:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
-    run(config["root"], socket.socket(fileno=int(sys.argv[2])), tuple(config.get("hidden", ())))
+    packages = jail.Packages(config["packages"]["prefix"], tuple(config["packages"]["site"]))
+    run(config["root"], socket.socket(fileno=int(sys.argv[2])), tuple(config.get("hidden", ())),
+        packages)
 
 
 if __name__ == "__main__":

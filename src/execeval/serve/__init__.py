@@ -86,7 +86,7 @@ def make_service(grading: GradingOptions, queue: int) -> Service:
     from execeval.store import store_path
 
     path = store_path(grading.store)
-    built = executor_from_spec(grading.executor, grading.limits(), grading.workers)
+    built = executor_from_spec(grading.executor, grading.limits(), grading.workers, grading.env)
     try:
         service = Service(built, path, queue)
         service.store.check()

@@ -213,7 +213,8 @@ class Service:
     # ---- the two kinds of work -------------------------------------------------------
     async def grade(self, items: Sequence[GradeItem]) -> list[tuple[Verdict, bool]]:
         """(verdict, came from the cache) for each item, in order; all admitted or none."""
-        keys = [verdict_key(i.problem, i.program, i.limits) for i in items]
+        env = self.executor.environment.hash
+        keys = [verdict_key(i.problem, i.program, i.limits, env) for i in items]
         unknown = [k for k in dict.fromkeys(keys) if k not in self.recent and k not in
                    self.inflight]
         found: dict[str, Verdict] = {}

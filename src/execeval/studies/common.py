@@ -10,7 +10,6 @@ nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,11 @@ from typing import Any, Generic, Protocol, TypeVar
 from rich.console import Console
 from rich.table import Table
 
+from execeval.api import dataset_of_run as api_dataset_of_run
 from execeval.api import open_executor as open_executor  # as the API opens them
 from execeval.api import open_store as open_store
 from execeval.dataset import Dataset, Problem
+from execeval.environment import EnvironmentSpec, from_identity
 from execeval.errors import UserError
 from execeval.executor import Executor
 from execeval.options import RunOptions, about
@@ -61,8 +62,8 @@ class OnRun:
     run: str = field(default="", metadata=about(
         "a stored run id (a unique prefix is enough)", positional=True, metavar="RUN"))
     data: Path | None = field(default=None, metadata=about(
-        "the file the run's dataset came from (where it is not the packaged or hub copy)",
-        metavar="PATH"))
+        "only for a run recorded before runs kept their problems (store schema 4): the "
+        "file its dataset came from", metavar="PATH"))
 
 
 @dataclass(frozen=True)
@@ -102,31 +103,17 @@ def series_ks(n: int) -> list[int]:
     return out
 
 
-def dataset_of_run(run: dict[str, Any], data: str | Path | None = None,
+def dataset_of_run(store: Store, run: dict[str, Any], data: str | Path | None = None,
                    dataset: Dataset | None = None) -> Dataset:
-    """The problems a stored run was graded on: `dataset` when given, else loaded again
-    by name (from `data`, the package or the hub, with the split its version records),
-    and refused unless its content hash is the run's."""
-    from execeval.api import load_dataset
-
+    """The problems a stored run was graded on: `dataset` when given (refused unless its
+    content hash is the run's), else the copy the store keeps (`api.dataset_of_run`;
+    `data` only for a run recorded before runs kept their problems)."""
     if dataset is None:
-        name, version = run["dataset"], run["dataset_version"]
-        split = re.search(r" split=(\S+)", version)
-        try:
-            if name.startswith("file:"):
-                if not data:
-                    raise UserError(f"the run's problems came from a file ({name[5:]})")
-                dataset = load_dataset(None, problems_file=data)
-            else:
-                dataset = load_dataset(name, data=data, split=split[1] if split else None,
-                                       challenge_tests="+challenge" in version)
-        except UserError as e:
-            raise UserError(f"run {run['run_id']}: cannot load its dataset {name} again ({e}); "
-                            "give the file it was run on (--data PATH)") from None
+        return api_dataset_of_run(store, run, data)
     if dataset.hash != run["dataset_hash"]:
         raise UserError(f"run {run['run_id']} was graded on other problems than {dataset.name} "
                         f"{dataset.version} (dataset hash {run['dataset_hash'][:12]} vs "
-                        f"{dataset.hash[:12]}); give the file it was run on (--data PATH)")
+                        f"{dataset.hash[:12]})")
     return dataset
 
 
@@ -134,6 +121,13 @@ def run_limits(run: dict[str, Any]) -> Limits:
     """The limits the run graded under, so derived verdicts are comparable (and MBPP's
     shown tests, which are its tests, reuse the run's verdicts)."""
     return Limits(**run["config"].get("limits", {}))
+
+
+def run_environment(run: dict[str, Any]) -> EnvironmentSpec | None:
+    """The grading environment the run graded in (None: a run older than environments,
+    which then gets the default)."""
+    identity = run["config"].get("environment")
+    return from_identity(identity) if identity else None
 
 
 @dataclass(frozen=True)
@@ -160,7 +154,7 @@ def grade_jobs(kind: str, source: str, jobs: Sequence[Job], store: Store,
     rows = [{**j.row, "task_id": j.problem.task_id, "solution": j.program} for j in jobs]
     samples = [Sample(i + 1, j.problem.task_id, j.program, r)
                for i, (j, r) in enumerate(zip(jobs, rows, strict=True))]
-    config = {**grading.base_config(executor.limits), **config, "source": source}
+    config = {**grading.base_config(executor), **config, "source": source}
     digest = [[r["task_id"], r["solution"]] for r in rows]
     run_id = grading.run_id_of(kind, dataset, config, digest)
     if jobs:

@@ -413,7 +413,7 @@ def overfit(options: OverfitOptions, run: RunOptions | None = None, *,
         store = common.open_store(stack, grading.store)
         stored = store.run(options.run)
         samples = list(store.samples(stored["run_id"]))
-        run_dataset = common.dataset_of_run(stored, options.data, dataset)
+        run_dataset = common.dataset_of_run(store, stored, options.data, dataset)
         staged = [s for s in samples if "base_passed" in s.extra]
         base_only = None
         if staged:
@@ -447,7 +447,8 @@ def overfit(options: OverfitOptions, run: RunOptions | None = None, *,
         fresh_run = None
         if jobs:
             grader = common.open_executor(stack, executor or grading.executor,
-                                          common.run_limits(stored), grading.workers)
+                                          common.run_limits(stored), grading.workers,
+                                          common.run_environment(stored))
             fresh_run, verdicts = common.grade_jobs("study-overfit", stored["run_id"], jobs, store,
                                                     grader, {"fresh_inputs": MAX_FRESH})
             for item, v in zip(pending, verdicts, strict=True):

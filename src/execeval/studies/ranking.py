@@ -207,12 +207,13 @@ def ranking(options: RankingOptions, run: RunOptions | None = None, *,
                 left_out[name] = "the run stored no log-probabilities for some samples"
         examples: dict[str, Any] = {}
         try:
-            run_dataset = common.dataset_of_run(stored, options.data, dataset)
+            run_dataset = common.dataset_of_run(store, stored, options.data, dataset)
         except UserError as e:
             left_out["example_tests"] = str(e)
         else:
             grader = common.open_executor(stack, executor or grading.executor,
-                                          common.run_limits(stored), grading.workers)
+                                          common.run_limits(stored), grading.workers,
+                                          common.run_environment(stored))
             examples_run, shown = _example_verdicts(tasks, run_dataset, stored, store, grader)
             if shown:
                 examples = {"run": examples_run, "problems_with_examples": shown,

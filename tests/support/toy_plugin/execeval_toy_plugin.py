@@ -23,6 +23,7 @@ from rich.console import Console
 from execeval import api
 from execeval.benchmark import Benchmark
 from execeval.dataset import Dataset, Problem, by_task_id
+from execeval.environment import EnvironmentSpec
 from execeval.errors import UserError
 from execeval.executor import ExecutorKind, LocalExecutor
 from execeval.judge import Grader, failure_verdict
@@ -89,8 +90,9 @@ MODEL = ModelKind("echo:right|wrong",
 
 
 class CountingExecutor(LocalExecutor):
-    def __init__(self, out: Path, limits: Limits, workers: int | None) -> None:
-        super().__init__(limits, workers)
+    def __init__(self, out: Path, limits: Limits, workers: int | None,
+                 environment: EnvironmentSpec) -> None:
+        super().__init__(limits, workers, environment=environment)
         self.out, self.graded = out, 0
 
     def submit(self, problem: Problem, program: str, limits: Limits | None = None) -> Any:
@@ -102,10 +104,11 @@ class CountingExecutor(LocalExecutor):
         self.out.write_text(str(self.graded))
 
 
-def open_counting(address: str | None, limits: Limits, workers: int | None) -> CountingExecutor:
+def open_counting(address: str | None, limits: Limits, workers: int | None,
+                  environment: EnvironmentSpec) -> CountingExecutor:
     if not address:
         raise UserError("the counting executor needs a file: counting:FILE")
-    return CountingExecutor(Path(address), limits, workers)
+    return CountingExecutor(Path(address), limits, workers, environment)
 
 
 EXECUTOR = ExecutorKind("counting:FILE", open_counting)
