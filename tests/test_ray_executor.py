@@ -169,6 +169,7 @@ class Tripwire:
 
     def __init__(self, inner: Executor, after: int, action: Callable[[], None]):
         self.inner, self.limits, self.workers = inner, inner.limits, inner.workers
+        self.environment = inner.environment
         self.after, self.action = after, action
         self.landed = 0
         self.landed_when_done: int | None = None
@@ -253,13 +254,18 @@ def test_hostile_programs_are_contained_on_ray(cluster: Any, tmp_path: Path) -> 
     """A few of the adversarial suite's programs, graded by Ray actors: each must pass
     only because its attempt failed, and the actors and nodes must all survive."""
     ray = pytest.importorskip("ray")
+    from execeval.environment import CLASSIC, ensure
+    from execeval.sandbox.jail import Packages
     from execeval.sandbox.probe import secret_paths
+
+    env = ensure(CLASSIC)  # the actors' environment: programs import from it, so it is visible
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     targets = [str(tmp_path / "pwned"), "/pwned", str(Path.home() / "execeval-pwned")]
-    preamble = (f"SECRETS = {secret_paths()!r}\nPORT = {server.getsockname()[1]}\n"
+    preamble = (f"SECRETS = {secret_paths(Packages(env.prefix, env.site))!r}\n"
+                f"PORT = {server.getsockname()[1]}\n"
                 f"WRITE_TARGETS = {targets!r}\nSTDLIB = {SITE!r}\n")
     names = ["read_benchmark_answers", "read_host_files", "read_environment_secret",
              "tcp_to_host_server", "fork_bomb", "signal_every_pid", "write_host_paths"]
