@@ -14,7 +14,7 @@ from support.imports import cycles, graph, modules
 SRC = Path(__file__).resolve().parents[1] / "src" / "execeval"
 GRAPH = graph(SRC, "execeval")
 KINDS = {"Benchmark": "benchmarks", "ModelKind": "models", "ExecutorKind": "executors",
-         "Study": "studies", "Grader": "graders"}
+         "Study": "studies", "Grader": "graders", "EnvironmentSpec": "environments"}
 
 
 def test_there_is_no_import_cycle() -> None:

@@ -15,7 +15,7 @@ import pytest
 from support import last_json, write_jsonl
 
 PLUGIN = Path(__file__).parent / "support" / "toy_plugin"
-GROUPS = ("benchmarks", "graders", "models", "executors", "studies")
+GROUPS = ("benchmarks", "graders", "models", "executors", "studies", "environments")
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def test_every_builtin_extension_is_an_entry_point_of_the_installed_package() ->
     assert names["models"] >= {"openai", "openai-chat", "hf", "vllm", "samples", "reference",
                                "fake"}
     assert names["executors"] >= {"local", "ray"}
+    assert names["environments"] >= {"classic", "stdlib"}
     assert names["studies"] >= {"ranking", "temperature", "scaling", "overfit", "edited",
                                 "execution", "prompts", "tests-in-prompt", "misalignment",
                                 "repair"}
