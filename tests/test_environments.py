@@ -16,7 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 from support import ADD_PROBLEM, last_json, write_jsonl
+
+from execeval.web.view import create_app
 
 CLI = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -99,9 +102,13 @@ def test_the_environment_is_recorded_exactly(cli: CLI, tmp_path: Path) -> None:
     assert summary["environment"]["python"].count(".") == 2
     stored = last_json(cli("show", summary["run_id"], "--json", check=True).stdout)
     assert stored["config"]["environment"] == shown["identity"]
+    label = f"env classic 1 ({shown['identity']['hash']})"
     report = tmp_path / "report.html"
     cli("report", summary["run_id"], "-o", str(report), check=True)
-    assert f"env classic 1 ({shown['identity']['hash']})" in report.read_text()
+    assert label in report.read_text()
+    viewer = TestClient(create_app(tmp_path / "store.sqlite"), base_url="http://localhost")
+    assert label in viewer.get("/").text
+    assert label in viewer.get(f"/run/{summary['run_id']}").text
 
 
 def _wheel(folder: Path, name: str, version: str, module: str) -> Path:
