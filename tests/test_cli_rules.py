@@ -68,6 +68,10 @@ JSON_COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "runs": (["runs"], None),
     "show": (["show", "{generated}"], None),
     "compare": (["compare", "{generated}", "{evaluated}"], None),
+    "regrade": (["regrade", "{generated}"], "samples on 2 of 164 problems"),
+    "env": (["env", "show", "classic"], "requires: numpy==1.26.4"),
+    "power": (["power", "--problems", "164", "--n", "20", "--difference", "0.03"],
+              "problems for 80%"),
     "study overfit": (["study", "overfit", "{generated}"], ""),
     "study ranking": (["study", "ranking", "{generated}"], ""),
     "study scaling": (["study", "scaling", "{generated}=1e9", "{evaluated}=1e10"], ""),
@@ -131,6 +135,7 @@ def output_commands(stored: Stored, out: Path) -> dict[str, list[str]]:
                                str(out)],
         "report -o": ["report", stored.generated, "-o", str(out)],
         "export --out": ["export", stored.generated, "--format", "csv", "--out", str(out)],
+        "regrade --results": ["regrade", stored.evaluated, "--results", str(out)],
         "export sft --out": ["export", "sft", stored.evaluated, "--allow-eval-split", "--out",
                              str(out)],
     }

@@ -1,7 +1,7 @@
 """The commands that read the run store, driven as a user would: `runs`, `show`,
-`samples` and `compare` (and `export`, `report`) never create a store, tell runs apart,
+`samples` and `compare` (and `export`, `report`, `regrade`) never create a store, tell runs apart,
 say when a run was interrupted, and say when a handful of problems makes an interval
-unreliable."""
+wide."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Stored:
 
 
 @pytest.mark.parametrize("args", [
-    ("runs",), ("runs", "--json"), ("show", "1a2b"), ("samples", "1a2b"),
+    ("runs",), ("runs", "--json"), ("show", "1a2b"), ("samples", "1a2b"), ("regrade", "1a2b"),
     ("compare", "1a2b", "3c4d"), ("export", "1a2b", "--format", "csv"),
     ("report", "1a2b", "-o", "r.html"), ("export", "sft", "1a2b", "--out", "sft.jsonl"),
     ("study", "scaling", "1a2b=1e9", "3c4d=2e9"),
@@ -132,10 +132,11 @@ def test_samples_checks_the_status_and_takes_task_numbers(stored: Stored, cli: C
     one_line_error(samples("--task", "MBPP/3"), "has no task 'MBPP/3'")
 
 
-def test_a_few_problems_make_intervals_unreliable_and_it_says_so(stored: Stored) -> None:
-    note = "only 4 problems: intervals are unreliable below 12 (docs/statistics.md)"
+def test_a_few_problems_make_intervals_wide_and_it_says_so(stored: Stored) -> None:
+    note = "only 4 problems: intervals are wide below 12 (docs/statistics.md)"
     shown = execeval_cli(stored.store, "show", stored.reference).stdout
-    assert f"note: {note}" in shown and "[1.0000, 1.0000]" in shown  # zero width
+    # 4 of 4 solved, one sample each: Clopper-Pearson's 95% interval, never zero width
+    assert f"note: {note}" in shown and "[0.3976, 1.0000]" in shown
     summary = json.loads(execeval_cli(stored.store, "show", stored.reference,
                                       "--json").stdout)["summary"]
     assert note in summary["notes"]

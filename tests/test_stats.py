@@ -2,10 +2,11 @@
 
 The simulated benchmark: 164 problems (HumanEval's size) whose success rates p are drawn
 from Beta(0.5, 0.7), a U-shaped spread (many problems nearly always or nearly never
-solved) with population pass@1 = 0.417 and pass@10 = 0.781. Each replicate draws fresh
-problems, so the truth an interval must cover is the population pass@k (see
-docs/statistics.md). The seeds are fixed; the assertions were checked to hold for seeds
-0-9 while writing this file, they are not tuned to one seed.
+solved) with population pass@1 = 0.417 and pass@10 = 0.781; the small-benchmark checks
+draw 4 and 20 problems from Beta populations with means 0.03, 0.5 and 0.97. Each
+replicate draws fresh problems, so the truth an interval must cover is the population
+pass@k (see docs/statistics.md). The seeds are fixed; the assertions were checked to hold
+for seeds 0-9 while writing this file, they are not tuned to one seed.
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ import pytest
 
 from execeval.metrics import mean_pass_at_k, pass_at_k
 from execeval.stats import (
+    CLT_MIN_PROBLEMS,
     EXACT_SIGN_FLIP_MAX,
+    INTERVAL_METHODS,
     Interval,
+    _beta_quantile,
+    _betainc,
+    _pass_at_k_noise,
     _t_quantile,
     beta_pass_at_k,
     ci_mean,
+    ci_pass_at_k,
     ci_ratio,
     paired_difference,
     pass_at_k_matrix,
@@ -34,7 +41,8 @@ from execeval.stats import (
 
 ALPHA, BETA = 0.5, 0.7
 PROBLEMS, N = 164, 20
-METHODS = ("logit", "t", "bootstrap", "bca")
+METHODS = ("logit", "t", "bootstrap", "bca")  # the methods that read only the values
+EFFECTIVE = ("auto", "kg")
 
 
 def simulate(rng: np.random.Generator, replicates: int, problems: int = PROBLEMS,
@@ -101,8 +109,10 @@ def test_beta_population_pass_at_k() -> None:
     (0.975, 5, 2.5705818356363146), (0.975, 10, 2.228138851986274),
     (0.975, 163, 1.974624620966361), (0.95, 30, 1.697260886593957),
     (0.995, 1000, 2.580754698065951),
+    # fractional degrees of freedom (the Satterthwaite df of "kg"), from scipy 1.17
+    (0.975, 1.7, 5.1188389882530565), (0.975, 2.35, 3.7433071856730233),
 ])
-def test_t_quantile_matches_tables(q: float, df: int, want: float) -> None:
+def test_t_quantile_matches_tables(q: float, df: float, want: float) -> None:
     assert _t_quantile(q, df) == pytest.approx(want, rel=1e-10)
 
 
@@ -125,14 +135,132 @@ def test_all_solved_and_none_solved_are_points(method: str) -> None:
     assert ci_mean(np.ones(5), method=method).se == 0.0
 
 
-@pytest.mark.parametrize("method", METHODS)
+def binomial_cdf(x: int, m: int, p: float) -> float:
+    return sum(math.comb(m, i) * p**i * (1 - p) ** (m - i) for i in range(x + 1))
+
+
+def test_all_solved_and_none_solved_count_one_trial_per_problem() -> None:
+    """No spread seen: "auto" and "kg" take the worst case, each problem one pass/fail
+    trial, which is the exact binomial interval ("rule of three" at the bound)."""
+    for method in EFFECTIVE:
+        assert ci_mean(np.ones(164), method=method).as_list() == pytest.approx(
+            [0.025 ** (1 / 164), 1.0], rel=1e-12)
+        assert ci_mean(np.zeros(30), method=method).as_list() == pytest.approx(
+            [0.0, 1 - 0.025 ** (1 / 30)], rel=1e-12)
+        assert ci_mean(np.ones(5), method=method).se == 0.0
+
+
+def test_one_right_sample_of_two_on_four_problems_is_not_a_point() -> None:
+    """The issue's example: every problem 1 of 2 right. The noise within problems
+    (c (n-c) / (n^2 (n-1)) = 0.25 each) stands in for the spread the data do not show."""
+    got = summary_intervals([(2, 1)] * 4, [1])
+    interval = got["pass_at_k"]["1"]
+    assert interval.estimate == 0.5 and interval.se == pytest.approx(0.25)
+    assert interval.method == "kg" and got["method"] == "auto"
+    # 4 effective trials, 2 successes: Clopper-Pearson, checked on the binomial tails
+    assert 1 - binomial_cdf(1, 4, interval.low) == pytest.approx(0.025, abs=1e-9)
+    assert binomial_cdf(2, 4, interval.high) == pytest.approx(0.025, abs=1e-9)
+    assert got["fraction_correct"].as_list() == pytest.approx(interval.as_list(), abs=1e-12)
+    assert ci_mean([0.5] * 4, method="logit").as_list() == [0.5, 0.5]  # what it was
+
+
+@pytest.mark.parametrize("m", [4, 12, 20, 50])
+def test_one_sample_per_problem_is_clopper_pearson(m: int) -> None:
+    """With n = 1 the number solved is Binomial(m, mean) whatever the problems: "kg" is
+    then the exact Clopper-Pearson interval, each end on the binomial tail at 2.5%."""
+    for solved in sorted({1, m // 3, m - 1}):
+        c = (np.arange(m) < solved).astype(int)
+        got = ci_pass_at_k(np.ones(m, dtype=int), c, 1, method="kg")
+        assert 1 - binomial_cdf(solved - 1, m, got.low) == pytest.approx(0.025, abs=1e-9)
+        assert binomial_cdf(solved, m, got.high) == pytest.approx(0.025, abs=1e-9)
+
+
+@pytest.mark.parametrize("m", [4, 20, 50, 164])
+@pytest.mark.parametrize("mean", [0.03, 0.5, 0.97])
+def test_exact_coverage_with_one_sample_per_problem(m: int, mean: float) -> None:
+    """Summed over every outcome, not simulated: "kg" never covers less than 95% (the
+    Clopper-Pearson guarantee), nor "auto" less than 93%; the old default collapsed."""
+    def coverage(method: str) -> float:
+        total = 0.0
+        for solved in range(m + 1):
+            c = (np.arange(m) < solved).astype(int)
+            got = ci_pass_at_k(np.ones(m, dtype=int), c, 1, method=method)
+            if got.low <= mean <= got.high:
+                total += math.comb(m, solved) * mean**solved * (1 - mean) ** (m - solved)
+        return total
+
+    assert coverage("kg") >= 0.95
+    assert coverage("auto") >= 0.93
+    if m <= 20 and mean != 0.5:
+        assert coverage("logit") < 0.5
+
+
+def test_beta_quantile_inverts_the_incomplete_beta() -> None:
+    rng = np.random.default_rng(19)
+    for _ in range(300):
+        a, b = np.exp(rng.uniform(math.log(0.05), math.log(1e5), size=2))
+        q = float(rng.choice([1e-6, 0.025, 0.3, 0.5, 0.975]))
+        x = _beta_quantile(q, float(a), float(b))
+        assert 0.0 < x <= 1.0
+        # near 1 the next float may already be far up the CDF: q lies between neighbours'
+        below, above = (_betainc(float(a), float(b), min(1.0, x + step * math.ulp(x)))
+                        for step in (-4, 4))
+        assert below * (1 - 1e-7) <= q <= above * (1 + 1e-7)
+
+
+@pytest.mark.parametrize(("n", "k", "p"), [(2, 1, 0.5), (5, 2, 0.3), (20, 10, 0.9),
+                                           (7, 3, 0.05)])
+def test_noise_within_a_problem_is_unbiased(n: int, k: int, p: float) -> None:
+    """E[noise estimate | p] = Var(unbiased pass@k | p), summed exactly over c."""
+    c = np.arange(n + 1)
+    weights = np.array([math.comb(n, int(i)) * p**i * (1 - p) ** (n - i) for i in c])
+    values = pass_at_k_matrix(np.full(n + 1, n), c, k)[:, 0]
+    variance = float(weights @ values**2 - (weights @ values) ** 2)
+    noise = _pass_at_k_noise(np.full(n + 1, n), c, k)
+    assert float(weights @ noise) == pytest.approx(variance, rel=1e-9, abs=1e-15)
+    assert variance > 0
+    # fewer than 2k samples: no unbiased estimate, the problem adds no floor
+    assert _pass_at_k_noise(np.array([3]), np.array([1]), 2).tolist() == [0.0]
+
+
+def test_never_a_point_when_problems_hold_sampling_noise() -> None:
+    rng = np.random.default_rng(20)
+    for _ in range(200):
+        m, n = int(rng.integers(2, 30)), int(rng.integers(2, 8))
+        c = rng.integers(1, n, size=m)  # 0 < c < n: every problem shows noise
+        for k in (1, 2):
+            if 2 * k <= n:
+                got = ci_pass_at_k(np.full(m, n), c, k)
+                assert got.low < got.estimate < got.high
+                assert got.estimate == pytest.approx(
+                    mean_pass_at_k([(n, int(x)) for x in c], [k])[k], abs=1e-12)
+
+
+def test_auto_switches_by_the_rule() -> None:
+    rng = np.random.default_rng(21)
+    middle = rng.beta(2, 2, size=100)
+    auto, logit = ci_mean(middle), ci_mean(middle, method="logit")
+    assert auto.method == "logit" and auto.as_list() == logit.as_list()
+    few = middle[:CLT_MIN_PROBLEMS - 1]
+    assert ci_mean(few).method == "kg" == ci_mean(few, method="kg").method
+    assert ci_mean(few).as_list() == ci_mean(few, method="kg").as_list()
+    assert ci_mean(middle[:CLT_MIN_PROBLEMS]).method == "logit"
+    # 164 problems but three solved once in 20: about 3 effective successes
+    c = np.zeros(164, dtype=int)
+    c[:3] = 1
+    near_zero = ci_pass_at_k(np.full(164, 20), c, 1)
+    assert near_zero.method == "kg" and near_zero.low > 0
+    assert near_zero.high > ci_pass_at_k(np.full(164, 20), c, 1, method="logit").high
+
+
+@pytest.mark.parametrize("method", INTERVAL_METHODS)
 def test_single_problem_says_nothing(method: str) -> None:
     got = ci_mean([0.3], method=method)
     assert (got.estimate, got.low, got.high) == (0.3, 0.0, 1.0)
     assert math.isnan(got.se)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", INTERVAL_METHODS)
 def test_intervals_stay_in_bounds_and_hold_the_estimate(method: str) -> None:
     for values in ([0.0] * 9 + [1.0], [1.0] * 9 + [0.0], [0.0, 0.05, 0.0, 0.1], [0.5, 1.0]):
         got = ci_mean(values, method=method)
@@ -143,18 +271,21 @@ def test_intervals_stay_in_bounds_and_hold_the_estimate(method: str) -> None:
 def test_logit_leans_away_from_the_bound() -> None:
     rng = np.random.default_rng(10)
     values = np.clip(rng.beta(8, 1, size=40), 0, 1)  # a mean near 1, a tail towards 0
-    logit, t = ci_mean(values), ci_mean(values, method="t")
-    assert logit.estimate - logit.low > logit.high - logit.estimate
-    assert logit.low < t.low and logit.high < t.high
+    for method in ("logit", *EFFECTIVE):
+        leaning, t = ci_mean(values, method=method), ci_mean(values, method="t")
+        assert leaning.estimate - leaning.low > leaning.high - leaning.estimate
+        assert leaning.low < t.low and leaning.high < t.high
     middle = np.linspace(0.3, 0.7, 50)  # in the middle the two agree
-    assert ci_mean(middle).as_list() == pytest.approx(ci_mean(middle, method="t").as_list(), abs=2e-3)
+    assert ci_mean(middle, method="logit").as_list() == pytest.approx(
+        ci_mean(middle, method="t").as_list(), abs=2e-3)
 
 
 @pytest.mark.parametrize(("args", "kwargs"), [
     (([],), {}), (([0.5, math.nan],), {}), (([0.5, 1.2],), {}), (([[0.5]],), {}),
     (([0.5, 0.6],), {"level": 1.0}), (([0.5, 0.6],), {"method": "wald"}),
     (([0.5, 0.6],), {"method": "bootstrap", "n_resamples": 0}),
-    (([0.5, 0.6],), {"bounds": None}),  # logit needs the bounds
+    (([0.5, 0.6],), {"bounds": None}),  # auto, kg and logit need the bounds
+    (([0.5, 0.6],), {"method": "logit", "bounds": (0.0, math.inf)}),
 ])
 def test_ci_mean_rejects(args: tuple, kwargs: dict) -> None:
     with pytest.raises(ValueError):
@@ -214,6 +345,14 @@ def test_ratio_with_equal_sample_counts_is_the_mean_of_shares() -> None:
         ratio, mean = ci_ratio(c, np.full(60, 20), method=method), ci_mean(c / 20, method=method)
         assert ratio.as_list() == pytest.approx(mean.as_list(), abs=1e-12)
         assert ratio.se == pytest.approx(mean.se, rel=1e-9)
+    for method in EFFECTIVE:  # the counts' noise and bound: the same as pass@1's
+        for size in (60, 8):
+            ratio = ci_ratio(c[:size], np.full(size, 20), method=method)
+            mean = ci_pass_at_k(np.full(size, 20), c[:size], 1, method=method)
+            assert ratio.as_list() == pytest.approx(mean.as_list(), abs=1e-12)
+            assert (ratio.se, ratio.method) == (pytest.approx(mean.se, rel=1e-9), mean.method)
+    with pytest.raises(ValueError, match="successes out of trials"):
+        ci_ratio([3, 5], [4, 4])
 
 
 def test_ratio_resamples_problems_not_samples() -> None:
@@ -240,6 +379,8 @@ def test_summary_intervals_match_the_summary() -> None:
     assert list(got["pass_at_k"]) == ["1", "10"]  # 100 > the smallest n, as in the summary
     for k, value in mean_pass_at_k(counts, [1, 10]).items():
         assert got["pass_at_k"][str(k)].estimate == pytest.approx(value, abs=1e-12)
+        n, c = zip(*counts, strict=True)
+        assert got["pass_at_k"][str(k)] == ci_pass_at_k(n, c, k)
     total_c, total_n = sum(c for _, c in counts), sum(n for n, _ in counts)
     assert got["fraction_correct"].estimate == pytest.approx(total_c / total_n)
     assert got["n_problems"] == 6 and got["level"] == 0.95
@@ -349,8 +490,7 @@ def test_coverage_of_pass_at_1_and_10_and_fraction_correct() -> None:
     p, c = simulate(rng, replicates)
     for k in (1, 10):
         truth = beta_pass_at_k(ALPHA, BETA, k)
-        values = per_problem(c, N, k)
-        intervals = [ci_mean(row) for row in values]
+        intervals = [ci_pass_at_k(np.full(PROBLEMS, N), row, k) for row in c]
         covered = np.mean([iv.low <= truth <= iv.high for iv in intervals])
         print(f"pass@{k}: coverage of the population value {covered:.3f}")
         assert 0.93 <= covered <= 0.97, f"pass@{k} coverage {covered:.3f}"
@@ -367,6 +507,30 @@ def test_coverage_of_pass_at_1_and_10_and_fraction_correct() -> None:
                        for ci, ni in zip(c, n, strict=True)])
     print(f"fraction correct: coverage {covered:.3f}")
     assert 0.93 <= covered <= 0.97
+
+
+@pytest.mark.parametrize("problems", [4, 20])
+def test_coverage_holds_on_small_benchmarks_near_the_bounds(problems: int) -> None:
+    """4 and 20 problems, population means 0.03, 0.5 and 0.97 (Beta(mean, 1 - mean):
+    U-shaped), n = 20: the default covers pass@1 and pass@10 in at least 92% of 600
+    benchmarks (measured on 2,000: 96.2-100% in these cells, docs/statistics.md; the
+    lowest here over seeds 0-9 was 95.8%). 92% is where a coverage of 93% would sit 1.1
+    standard errors below; the old default, logit, covers 4-36% at 4 problems near the
+    bounds."""
+    rng = np.random.default_rng(22)
+    replicates = 600
+    for mean in (0.03, 0.5, 0.97):
+        p = rng.beta(mean, 1 - mean, size=(replicates, problems))
+        c = rng.binomial(N, p)
+        for k in (1, 10):
+            truth = beta_pass_at_k(mean, 1 - mean, k)
+            found = [ci_pass_at_k(np.full(problems, N), row, k) for row in c]
+            covered = np.mean([iv.low <= truth <= iv.high for iv in found])
+            print(f"{problems} problems, mean {mean}, pass@{k}: coverage {covered:.3f}")
+            assert covered >= 0.92, (mean, k, covered)
+            if problems == 4 and mean != 0.5:
+                old = [ci_mean(y, method="logit") for y in per_problem(c, N, k)]
+                assert np.mean([iv.low <= truth <= iv.high for iv in old]) < 0.7
 
 
 @pytest.mark.parametrize(("k", "method", "replicates", "seed"), [

@@ -1,4 +1,4 @@
-"""The run store on a real SQLite file: migration from schemas 1 and 2, reading samples
+"""The run store on a real SQLite file: migration from schemas 1, 2 and 3, reading samples
 back, and telling a running run from one whose process is gone."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from execeval.errors import UserError
-from execeval.store import SCHEMA_VERSION, TABLES, V2, SampleRow, Store
+from execeval.store import SCHEMA_VERSION, TABLES, V2, V3, SampleRow, Store
 from execeval.verdict import Verdict
 
 # the schema execeval 0.1 wrote (no user_version): an existing runs.sqlite looks like this
@@ -57,7 +57,7 @@ def schema_1_file(path: Path) -> Path:
 def test_a_schema_1_store_is_migrated_in_place_and_reads_back(tmp_path: Path) -> None:
     path = schema_1_file(tmp_path / "old.sqlite")
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     runs = {r["run_id"]: r for r in store.runs()}
     assert runs["aaaa11112222"]["n_samples"] == 2 and runs["aaaa11112222"]["n_graded"] == 2
     old = list(store.samples("aaaa11112222"))
@@ -142,9 +142,9 @@ def test_a_schema_2_store_is_read_as_it_is_and_migrated_when_written(tmp_path: P
     store.close()
     assert path.read_bytes() == before
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     columns = [c[1] for c in store.db.execute("PRAGMA table_info(runs)")]
-    assert columns[-1] == "owner"
+    assert columns[-3:] == ["owner", "benchmark", "source"]
     assert store.run("left")["status"] == "running"
     store.begin_run("left11112222", "run", ("humaneval", "v", "h"), {})  # resumed here
     assert json.loads(store.db.execute("SELECT owner FROM runs WHERE run_id = 'left11112222'")
@@ -176,4 +176,46 @@ def test_a_running_run_whose_process_is_gone_reads_interrupted(tmp_path: Path) -
     assert {run_id: reader.run(run_id)["status"] for run_id in expected} == expected
     assert reader.progress("mine11112222") == (0, 0)
     reader.close()
+    store.close()
+
+
+def schema_3_file(path: Path) -> Path:
+    """A store as execeval 0.2 left it before runs kept their problems: schema 3."""
+    db = sqlite3.connect(path)
+    db.executescript(TABLES + V2 + V3)
+    db.execute("INSERT INTO runs VALUES ('old111112222', 'evaluate', 'humaneval', 'v', 'h', "
+               "'{}', 'complete', NULL, 1.0, 1.0, NULL)")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_schema_3_store_is_read_as_it_is_and_gains_problem_sets_when_written(
+        tmp_path: Path) -> None:
+    path = schema_3_file(tmp_path / "v3.sqlite")
+    before = path.read_bytes()
+    reader = Store(path, read_only=True)
+    old = reader.run("old1")
+    assert (old["benchmark"], old["source"]) == (None, None)
+    assert reader.problem_set("h") is None  # no table yet: nothing kept, nothing changed
+    reader.close()
+    assert path.read_bytes() == before
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.problem_set("h") is None and not store.has_problem_set("h")
+    records = [{"task_id": "T/1", "tests": [1.5, float("inf")]}]
+    store.put_problem_set("h", records)
+    store.put_problem_set("h", [{"task_id": "other"}])  # kept once: the first stays
+    assert store.problem_set("h") == records
+    assert store.db.execute("SELECT COUNT(*) FROM problem_sets").fetchone()[0] == 1
+    store.begin_run("old111112222", "evaluate", ("humaneval", "v", "h"), {},
+                    benchmark="humaneval", source="packaged")  # resumed: gains its origin
+    store.begin_run("new111112222", "evaluate", ("humaneval", "v", "h"), {},
+                    benchmark="humaneval", source="elsewhere")
+    assert [(store.run(r)["benchmark"], store.run(r)["source"]) for r in ("old1", "new1")] \
+        == [("humaneval", "packaged"), ("humaneval", "elsewhere")]
+    store.db.execute("UPDATE problem_sets SET problems = X'00'")
+    with pytest.raises(UserError, match="stored problems h are unreadable"):
+        store.problem_set("h")
     store.close()

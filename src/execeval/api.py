@@ -262,8 +262,9 @@ def regrade(run_id: str, options: GradingOptions | None = None, *, store: StoreA
     id comes from the run and the grading settings, so asking again resumes it, and,
     verdicts being content-addressed, grades nothing already graded the same way.
 
-    `options` (or flat keywords such as `timeout=`, `k=`) say how to grade; `data` is
-    needed only for a run recorded before runs kept their problems."""
+    `options` (or flat keywords such as `timeout=`, `k=`) say how to grade; without
+    `options`, limits not given are the run's own. `data` is needed only for a run
+    recorded before runs kept their problems."""
     from execeval import grading
     from execeval.samples import Sample
 
@@ -276,6 +277,10 @@ def regrade(run_id: str, options: GradingOptions | None = None, *, store: StoreA
                             else store_path(store or g.store), read_only=True)
         opened = open_store(stack, store or g.store)
         stored = opened.run(run_id)
+        if options is None:
+            recorded = stored["config"].get("limits", {})
+            g = replace(g, **{name: recorded[name] for name in ("timeout", "memory_mb")
+                              if name in recorded and name not in changes})
         problems = dataset_of_run(opened, stored, data)
         count, digest = 0, hashlib.sha256()
         for s in reader.samples(stored["run_id"]):
@@ -287,9 +292,9 @@ def regrade(run_id: str, options: GradingOptions | None = None, *, store: StoreA
                           .encode("utf-8", "surrogatepass"))
         if not count:
             raise UserError(f"run {stored['run_id']} has no samples to grade again")
-        recorded = stored["config"].get("environment")  # graded in it again unless told
+        environment = stored["config"].get("environment")  # graded in it again unless told
         grader = open_executor(stack, executor or g.executor, g.limits(), g.workers,
-                               g.env or (from_identity(recorded) if recorded
+                               g.env or (from_identity(environment) if environment
                                          else environment_of(problems)))
         config = {**stored["config"], **base_config(grader), "regraded": stored["run_id"]}
         samples = (Sample(s.idx + 1, s.task_id, s.program or "", s.record)

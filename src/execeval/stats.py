@@ -4,14 +4,17 @@ A benchmark is a sample of problems, and the samples a model writes for one prob
 nested inside that problem. Every interval and test here therefore resamples *problems*:
 the per-problem estimates (unbiased pass@k, a problem's share of passing samples, APPS's
 per-problem test-case share) are independent across problems, and their spread already
-holds the within-problem sampling noise. docs/statistics.md gives the reasoning and the
-figures that benchmarks/calibration.py measured.
+holds the within-problem sampling noise. With few problems, or a mean near 0 or 1, that
+spread is too unreliable for a central-limit interval, and the default ("auto") switches
+to Clopper-Pearson on the effective number of trials. `paired_power` says, before a run,
+how likely the paired test is to find a given gap. docs/statistics.md gives the reasoning
+and the figures that benchmarks/calibration.py measured.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from statistics import NormalDist
@@ -20,8 +23,15 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-IntervalMethod = Literal["logit", "t", "bootstrap", "bca"]
+IntervalMethod = Literal["auto", "kg", "logit", "t", "bootstrap", "bca"]
 PairedMethod = Literal["sign-flip", "bootstrap"]
+INTERVAL_METHODS: tuple[IntervalMethod, ...] = ("auto", "kg", "logit", "t", "bootstrap", "bca")
+
+# "auto" takes the logit interval only where the central limit theorem has enough to work
+# with: this many problems, and this many effective successes and as many failures
+# (effective trials x mean, and x (1 - mean)); elsewhere "kg" (docs/statistics.md)
+CLT_MIN_PROBLEMS = 20
+CLT_MIN_COUNT = 10
 
 # sign-flip p-values are enumerated exactly up to this many non-zero differences (2**20
 # sums, about 8 MB), and estimated from random sign patterns above it
@@ -118,32 +128,57 @@ def beta_pass_at_k(alpha: float, beta: float, k: int) -> float:
 # --- intervals for a mean (or ratio) over problems ------------------------------------
 
 def ci_mean(values_per_problem: npt.ArrayLike, level: float = 0.95,
-            method: IntervalMethod = "logit", *, n_resamples: int = 10_000, seed: int = 0,
+            method: IntervalMethod = "auto", *, n_resamples: int = 10_000, seed: int = 0,
             bounds: tuple[float, float] | None = (0.0, 1.0)) -> Interval:
     """Interval for the mean over problems of a per-problem value (pass@k, strict accuracy).
 
     Problems are the unit: the interval is for the population of problems the benchmark
-    was drawn from. "logit" (default): the t interval built on the logit scale of
-    `bounds` and mapped back; it stays inside the bounds and leans away from them, where
-    the plain "t" (mean +- t_{m-1} sd / sqrt(m)) undercovers pass@k for large k.
-    "bootstrap": percentile bootstrap over problems; "bca": bias-corrected and accelerated
-    bootstrap. One problem gives the whole of `bounds`; identical values (every problem
-    solved) give a zero-width interval at that value.
+    was drawn from. "auto" (default): "logit" where the central limit theorem holds (at
+    least CLT_MIN_PROBLEMS problems and CLT_MIN_COUNT effective successes and failures),
+    "kg" elsewhere. "kg": Clopper-Pearson on the effective number of trials (Korn and
+    Graubard 1998), which holds with few problems and near the bounds, where the spread
+    of a few values is no guide. "logit": the t interval built on the logit scale of
+    `bounds` and mapped back. "t": mean +- t_{m-1} sd / sqrt(m). "bootstrap": percentile
+    bootstrap over problems; "bca": bias-corrected and accelerated bootstrap. One problem
+    gives the whole of `bounds`. Identical values give a zero-width interval for the last
+    four; "auto" and "kg" then count each problem as one trial, since no spread was seen.
+    Given the (n, c) counts, ci_pass_at_k also knows the noise within each problem.
     """
     y = _values(values_per_problem, "values_per_problem", bounds)
     return _ratio_interval(y, np.ones_like(y), level, method, n_resamples, seed, bounds)
 
 
+def ci_pass_at_k(n: npt.ArrayLike, c: npt.ArrayLike, k: int, level: float = 0.95,
+                 method: IntervalMethod = "auto", *, n_resamples: int = 10_000,
+                 seed: int = 0) -> Interval:
+    """Interval for the mean over problems of unbiased pass@k, from each problem's (n, c).
+
+    The estimate is exactly metrics.mean_pass_at_k's. Knowing the counts, "auto" and "kg"
+    also know the sampling noise within each problem: the spread between problems is never
+    taken to be smaller than that noise (four problems with one right sample of two are not
+    the point [0.5, 0.5]), and the effective number of trials never exceeds sum(n) / k.
+    """
+    y = pass_at_k_matrix(n, c, [k])[:, 0]
+    if y.size == 0:
+        raise ValueError("no problems")
+    n_arr, c_arr = (a.astype(np.int64) for a in np.broadcast_arrays(np.asarray(n), np.asarray(c)))
+    return _ratio_interval(y, np.ones_like(y), level, method, n_resamples, seed, (0.0, 1.0),
+                           noise=_pass_at_k_noise(n_arr, c_arr, k),
+                           trials=float(n_arr.sum()) / k)
+
+
 def ci_ratio(numerators: npt.ArrayLike, denominators: npt.ArrayLike, level: float = 0.95,
-             method: IntervalMethod = "logit", *, n_resamples: int = 10_000, seed: int = 0,
+             method: IntervalMethod = "auto", *, n_resamples: int = 10_000, seed: int = 0,
              bounds: tuple[float, float] | None = (0.0, 1.0)) -> Interval:
     """Interval for sum(numerators) / sum(denominators), resampling problems.
 
     This is execeval's fraction_correct (total correct / total samples): pooled over
     samples, but the samples of a problem are not independent of each other, so the
-    ratio's uncertainty comes from which problems were drawn. "logit" and "t" use the
-    linearised (delta-method) standard error of a ratio estimator; with equal
-    denominators the interval is exactly ci_mean's of the per-problem shares.
+    ratio's uncertainty comes from which problems were drawn. "auto", "kg", "logit" and
+    "t" use the linearised (delta-method) standard error of a ratio estimator. "auto" and
+    "kg" read the numerators as successes out of the denominators' trials, whose binomial
+    noise bounds the spread from below; with equal denominators the interval is exactly
+    ci_pass_at_k's for k = 1 (ci_mean's of the shares, for the other methods).
     """
     y = _values(numerators, "numerators", None)
     x = _values(denominators, "denominators", None)
@@ -151,11 +186,20 @@ def ci_ratio(numerators: npt.ArrayLike, denominators: npt.ArrayLike, level: floa
         raise ValueError(f"{y.size} numerators but {x.size} denominators")
     if np.any(x <= 0):
         raise ValueError("every denominator must be positive")
-    return _ratio_interval(y, x, level, method, n_resamples, seed, bounds)
+    if method not in ("auto", "kg"):
+        return _ratio_interval(y, x, level, method, n_resamples, seed, bounds)
+    if np.any(y < 0) or np.any(y > x):
+        raise ValueError(f"method {method!r} needs 0 <= numerator <= denominator "
+                         "(successes out of trials)")
+    noise = np.zeros(x.size)  # Var(c | p) = n p (1-p), unbiasedly c (n-c) / (n-1)
+    several = x > 1
+    noise[several] = y[several] * (x[several] - y[several]) / (x[several] - 1)
+    return _ratio_interval(y, x, level, method, n_resamples, seed, bounds,
+                           noise=noise / x.mean() ** 2, trials=float(x.sum()))
 
 
 def summary_intervals(counts: Sequence[tuple[int, int]], ks: Iterable[int], level: float = 0.95,
-                      method: IntervalMethod = "logit", *, n_resamples: int = 10_000,
+                      method: IntervalMethod = "auto", *, n_resamples: int = 10_000,
                       seed: int = 0) -> dict[str, Any]:
     """Intervals for the summary's pass@k (each k <= the smallest n) and fraction correct.
 
@@ -167,20 +211,18 @@ def summary_intervals(counts: Sequence[tuple[int, int]], ks: Iterable[int], leve
     n = np.array([nc[0] for nc in counts])
     c = np.array([nc[1] for nc in counts])
     usable = sorted(k for k in set(ks) if k <= n.min())
-    per_problem = pass_at_k_matrix(n, c, usable)
     options: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed}
     return {
         "level": level,
         "method": method,
         "n_problems": len(counts),
-        "pass_at_k": {str(k): ci_mean(per_problem[:, j], level, method, **options)
-                      for j, k in enumerate(usable)},
+        "pass_at_k": {str(k): ci_pass_at_k(n, c, k, level, method, **options) for k in usable},
         "fraction_correct": ci_ratio(c, n, level, method, **options),
     }
 
 
 def per_problem_intervals(metrics: Mapping[str, npt.ArrayLike], level: float = 0.95,
-                          method: IntervalMethod = "logit", *, n_resamples: int = 10_000,
+                          method: IntervalMethod = "auto", *, n_resamples: int = 10_000,
                           seed: int = 0) -> dict[str, Interval]:
     """ci_mean for each named per-problem metric, e.g. APPS's strict accuracy and test-case
     average (each a mean over problems of one value per problem)."""
@@ -227,6 +269,115 @@ def paired_difference(a: npt.ArrayLike, b: npt.ArrayLike, level: float = 0.95,
                         b_better=int(np.sum(d < 0)), tied=int(np.sum(d == 0)), method=method)
 
 
+# --- power of a paired comparison, before the runs -----------------------------------
+
+@dataclass(frozen=True)
+class Power:
+    """The chance that the paired sign-flip test (`execeval compare`) finds a pass@1 gap,
+    and the problems (at `n` samples) or samples (on `problems`) that `target` needs;
+    `samples_needed` is None when no number of samples reaches it on that many problems.
+    `sd_difference`: the standard deviation of one problem's difference under the model."""
+
+    power: float
+    problems: int
+    n: int
+    difference: float
+    pass_rate: float
+    concentration: float
+    alpha: float
+    target: float
+    sd_difference: float
+    problems_needed: int
+    samples_needed: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# the most samples per problem samples_needed tries before saying that none suffice
+_MOST_SAMPLES = 1 << 20
+
+
+def paired_power(problems: int, n: int, difference: float, *, pass_rate: float = 0.5,
+                 concentration: float = 1.0, alpha: float = 0.05,
+                 target: float = 0.8) -> Power:
+    """How likely a paired comparison of two runs on `problems` problems, `n` samples each,
+    is to find run A's pass@1 `difference` above run B's (p < `alpha`, two-sided).
+
+    The planted model of docs/statistics.md: run B's per-problem success rates p follow
+    Beta(pass_rate c, (1 - pass_rate) c), c the concentration (1: U-shaped, many problems
+    nearly always or nearly never solved), and run A makes every problem a little easier,
+    p_A = r + (1 - r) p with r = difference / (1 - pass_rate). A per-problem difference
+    then has variance r^2 Var(p) + (E[p_A (1-p_A)] + E[p (1-p)]) / n, and the sign-flip
+    test is taken as the paired t-test with a continuity correction (the sum of the
+    differences moves in steps of 2/n); below 6 problems it can never reach p < 0.05.
+    benchmarks/calibration.py checks it against simulated comparisons.
+    """
+    if isinstance(problems, bool) or not isinstance(problems, int) or problems < 1:
+        raise ValueError(f"problems must be a whole number >= 1 (got {problems!r})")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n (samples per problem) must be a whole number >= 1 (got {n!r})")
+    if not 0.0 < pass_rate < 1.0:
+        raise ValueError(f"pass rate must be strictly between 0 and 1 (got {pass_rate})")
+    if not 0.0 < difference <= 1.0 - pass_rate:
+        raise ValueError(f"difference must be above 0 and at most 1 - pass rate = "
+                         f"{1.0 - pass_rate:g} (got {difference})")
+    if not 0.0 < concentration < math.inf:
+        raise ValueError(f"concentration must be a positive number (got {concentration})")
+    for name, value in (("alpha", alpha), ("target", target)):
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"{name} must be strictly between 0 and 1 (got {value})")
+
+    def chance(m: int, samples: float) -> float:
+        return _paired_power(m, samples, difference, pass_rate, concentration, alpha)
+
+    enough_samples = (chance(problems, math.inf) >= target
+                      and chance(problems, _MOST_SAMPLES) >= target)
+    return Power(power=chance(problems, n), problems=problems, n=n, difference=difference,
+                 pass_rate=pass_rate, concentration=concentration, alpha=alpha, target=target,
+                 sd_difference=_sd_difference(n, difference, pass_rate, concentration),
+                 problems_needed=_smallest(lambda m: chance(m, n) >= target),
+                 samples_needed=(_smallest(lambda s: chance(problems, s) >= target)
+                                 if enough_samples else None))
+
+
+def _paired_power(m: int, n: float, difference: float, pass_rate: float,
+                  concentration: float, alpha: float) -> float:
+    """paired_power's figure: P(|sum of d| beyond t_{m-1} sd sqrt(m) plus half a step)."""
+    if 2.0 ** (1 - m) >= alpha:  # the sign-flip test's smallest p-value, all signs alike
+        return 0.0
+    spread = _sd_difference(n, difference, pass_rate, concentration) * math.sqrt(m)
+    threshold = _t_quantile(1.0 - alpha / 2.0, m - 1) * spread + 1.0 / n
+    normal = NormalDist()
+    return (normal.cdf((m * difference - threshold) / spread)
+            + normal.cdf((-m * difference - threshold) / spread))
+
+
+def _sd_difference(n: float, difference: float, pass_rate: float,
+                   concentration: float) -> float:
+    """Standard deviation of d = (A's share) - (B's share) of one problem's n samples."""
+    lift = difference / (1.0 - pass_rate)
+    between = pass_rate * (1.0 - pass_rate) / (concentration + 1.0)  # Var(p)
+    noise_b = pass_rate * (1.0 - pass_rate) - between  # E[p (1-p)]
+    noise_a = (1.0 - lift) * (lift * (1.0 - pass_rate) + (1.0 - lift) * noise_b)
+    return math.sqrt(lift**2 * between + (noise_a + noise_b) / n)
+
+
+def _smallest(enough: Callable[[int], bool]) -> int:
+    """The smallest whole number >= 1 for which `enough` (false, then true for good) holds."""
+    high = 1
+    while not enough(high):
+        high *= 2
+    low = high // 2  # not enough (or 0)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if enough(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 # --- internals ------------------------------------------------------------------------
 
 def _values(values: npt.ArrayLike, name: str, bounds: tuple[float, float] | None) -> np.ndarray:
@@ -247,37 +398,40 @@ def _check_level(level: float) -> None:
 
 def _ratio_interval(y: np.ndarray, x: np.ndarray, level: float, method: str, n_resamples: int,
                     seed: int, bounds: tuple[float, float] | None, *,
-                    resampled: np.ndarray | None = None) -> Interval:
+                    resampled: np.ndarray | None = None, noise: np.ndarray | None = None,
+                    trials: float = math.inf) -> Interval:
     """sum(y)/sum(x) with an interval from resampling rows; x = 1 gives the plain mean.
-    `resampled`: bootstrap replicates already drawn (the paired test reuses them)."""
+    `resampled`: bootstrap replicates already drawn (the paired test reuses them). For
+    "auto" and "kg": `noise`, each row's unbiased estimate of its residual's variance
+    within its problem (sampling noise), and `trials`, the most independent pass/fail
+    trials the rows can be worth."""
     _check_level(level)
-    if method not in ("logit", "t", "bootstrap", "bca"):
-        raise ValueError(f"unknown method {method!r}: 'logit', 't', 'bootstrap' or 'bca'")
+    if method not in INTERVAL_METHODS:
+        raise ValueError(f"unknown method {method!r}: one of "
+                         + ", ".join(repr(name) for name in INTERVAL_METHODS))
     if method in ("bootstrap", "bca") and n_resamples < 1:
         raise ValueError("n_resamples must be >= 1")
     lo_bound, hi_bound = bounds if bounds is not None else (-math.inf, math.inf)
-    if method == "logit" and not (math.isfinite(lo_bound) and math.isfinite(hi_bound)
-                                  and lo_bound < hi_bound):
-        raise ValueError("the logit interval needs finite bounds (low < high)")
+    if method in ("auto", "kg", "logit") and not (math.isfinite(lo_bound)
+                                                  and math.isfinite(hi_bound)
+                                                  and lo_bound < hi_bound):
+        raise ValueError(f"the {method} interval needs finite bounds (low < high)")
     m = y.size
     estimate = float(y.sum() / x.sum())
     if m == 1:  # nothing is known about the spread between problems
         return Interval(estimate, lo_bound, hi_bound, math.nan, level, method)
     residuals = (y - estimate * x) / x.mean()  # the linearised ratio; y - mean for x = 1
-    if np.all(np.abs(residuals) <= 1e-12 * max(1.0, abs(estimate))):
+    flat = bool(np.all(np.abs(residuals) <= 1e-12 * max(1.0, abs(estimate))))
+    if method in ("auto", "kg"):
+        floor = 0.0 if noise is None else max(0.0, float(noise.mean()))
+        return _effective_interval(estimate, np.zeros(m) if flat else residuals, floor, level,
+                                   method, (lo_bound, hi_bound), max(trials, m))
+    if flat:
         return Interval(estimate, estimate, estimate, 0.0, level, method)
     if method in ("t", "logit"):
         std_error = float(residuals.std(ddof=1) / math.sqrt(m))
-        half = _t_quantile((1.0 + level) / 2.0, m - 1) * std_error
-        low, high = estimate - half, estimate + half
-        span = hi_bound - lo_bound
-        share = (estimate - lo_bound) / span
-        if method == "logit" and 0.0 < share < 1.0:
-            # delta method on logit(share): its standard error is se / (span share (1-share))
-            centre = math.log(share / (1.0 - share))
-            reach = half / (span * share * (1.0 - share))
-            low = lo_bound + span * _expit(centre - reach)
-            high = lo_bound + span * _expit(centre + reach)
+        low, high = _t_bounds(estimate, std_error, level, m, (lo_bound, hi_bound),
+                              logit=method == "logit")
     else:
         stats = (_resampled_ratios(y, x, n_resamples, np.random.default_rng(seed))
                  if resampled is None else resampled)
@@ -288,8 +442,103 @@ def _ratio_interval(y: np.ndarray, x: np.ndarray, level: float, method: str, n_r
         else:
             quantiles = (tail, 1.0 - tail)
         low, high = (float(q) for q in np.quantile(stats, quantiles))
-    return Interval(estimate, float(min(max(low, lo_bound), estimate)),
-                    float(max(min(high, hi_bound), estimate)), std_error, level, method)
+    return _clamped(estimate, low, high, std_error, level, method, (lo_bound, hi_bound))
+
+
+def _clamped(estimate: float, low: float, high: float, std_error: float, level: float,
+             method: str, bounds: tuple[float, float]) -> Interval:
+    """The interval cut to the bounds, never excluding its own estimate."""
+    return Interval(estimate, float(min(max(low, bounds[0]), estimate)),
+                    float(max(min(high, bounds[1]), estimate)), std_error, level, method)
+
+
+def _t_bounds(estimate: float, std_error: float, level: float, m: int,
+              bounds: tuple[float, float], *, logit: bool) -> tuple[float, float]:
+    """t_{m-1} standard errors either side: of the estimate, or (`logit`) of its logit
+    within the bounds, mapped back, so that it leans away from the nearer bound."""
+    half = _t_quantile((1.0 + level) / 2.0, m - 1) * std_error
+    low, high = estimate - half, estimate + half
+    span = bounds[1] - bounds[0]
+    share = (estimate - bounds[0]) / span if logit else math.nan
+    if 0.0 < share < 1.0:
+        # delta method on logit(share): its standard error is se / (span share (1-share))
+        centre = math.log(share / (1.0 - share))
+        reach = half / (span * share * (1.0 - share))
+        low = bounds[0] + span * _expit(centre - reach)
+        high = bounds[0] + span * _expit(centre + reach)
+    return low, high
+
+
+def _effective_interval(estimate: float, residuals: np.ndarray, floor: float, level: float,
+                        method: str, bounds: tuple[float, float], trials: float) -> Interval:
+    """"auto" and "kg". The variance of a problem's value is the larger of the residuals'
+    (sample variance) and `floor` (the mean noise within problems: the spread between
+    problems holds at least that). "auto" keeps the logit interval where the effective
+    counts are large enough for the central limit theorem; otherwise Clopper-Pearson on
+    the effective number of trials, which is what carries the interval near the bounds."""
+    m = residuals.size
+    squares = residuals ** 2
+    variance = max(float(squares.sum()) / (m - 1), floor)
+    std_error = math.sqrt(variance / m)
+    span = bounds[1] - bounds[0]
+    share = (estimate - bounds[0]) / span
+    count = _effective_trials(share, variance / span**2, squares, level, trials)
+    if (method == "auto" and m >= CLT_MIN_PROBLEMS
+            and min(share, 1.0 - share) * count >= CLT_MIN_COUNT):
+        low, high = _t_bounds(estimate, std_error, level, m, bounds, logit=True)
+        return _clamped(estimate, low, high, std_error, level, "logit", bounds)
+    low, high = _clopper_pearson(share * count, count, level)
+    return _clamped(estimate, bounds[0] + span * low, bounds[0] + span * high, std_error,
+                    level, "kg", bounds)
+
+
+def _effective_trials(share: float, variance: float, squares: np.ndarray, level: float,
+                      trials: float) -> float:
+    """How many independent pass/fail trials the problems are worth (Korn and Graubard
+    1998): share (1-share) / variance of the mean, shrunk by (z / t_df)^2 for the
+    uncertainty of the variance, then kept within [m, trials]. A [0, 1] value varies at
+    most as a pass/fail trial does, so the problems are worth at least m; no spread at all
+    (every problem alike, or all at a bound) leaves only that worst case.
+
+    df, the degrees of freedom of the variance, is the least of m - 1, its Satterthwaite
+    value for the residuals' kurtosis, 2m / (kurtosis - 1), and the effective successes
+    and failures before the shrinking. Near a bound the spread is seen only through the
+    few problems that leave it: one problem solved once in twenty says little about how
+    often the unseen problems are solved, and the interval must not narrow on it."""
+    m = squares.size
+    if variance <= 0.0 or not 0.0 < share < 1.0:
+        return float(m)
+    raw = share * (1.0 - share) / (variance / m)
+    total = float(squares.sum())
+    kurtosis = m * float(np.sum(squares**2)) / total**2 if total > 0.0 else math.nan
+    freedom = min(float(m - 1), max(1.0, raw * min(share, 1.0 - share)))
+    if kurtosis > 1.0:  # NaN (no residuals: the floor alone) adds no bound
+        freedom = min(freedom, max(1.0, 2.0 * m / (kurtosis - 1.0)))
+    q = (1.0 + level) / 2.0
+    shrink = (NormalDist().inv_cdf(q) / _t_quantile(q, freedom)) ** 2
+    return min(max(raw * shrink, float(m)), trials)
+
+
+def _clopper_pearson(successes: float, trials: float, level: float) -> tuple[float, float]:
+    """The Clopper-Pearson interval on the [0, 1] scale; `successes` need not be whole."""
+    tail = (1.0 - level) / 2.0
+    low = 0.0 if successes <= 0.0 else _beta_quantile(tail, successes, trials - successes + 1.0)
+    high = (1.0 if successes >= trials
+            else _beta_quantile(1.0 - tail, successes + 1.0, trials - successes))
+    return low, high
+
+
+def _pass_at_k_noise(n: np.ndarray, c: np.ndarray, k: int) -> np.ndarray:
+    """Each problem's unbiased estimate of Var(Y | p), Y its unbiased pass@k: with q = 1-p,
+    Y^2 estimates E[Y^2 | p] and 1 - 2 q^k + q^(2k) = g(p)^2 has the unbiased estimate
+    1 - 2 (1-Y) + est(q^(2k)), so the difference is (1-Y)^2 - est(q^(2k)). est(q^(2k)) is
+    1 - unbiased pass@(2k), which needs 2k <= n; a problem with fewer samples gives 0."""
+    out = np.zeros(n.size)
+    fits = 2 * k <= n
+    if np.any(fits):
+        missed = 1.0 - pass_at_k_matrix(n[fits], c[fits], [k, 2 * k])
+        out[fits] = missed[:, 0] ** 2 - missed[:, 1]
+    return out
 
 
 def _bca_quantiles(y: np.ndarray, x: np.ndarray, estimate: float, stats: np.ndarray,
@@ -363,30 +612,39 @@ def _expit(x: float) -> float:
 
 
 @lru_cache(maxsize=256)
-def _t_quantile(q: float, df: int) -> float:
-    """Student t quantile for q in (0.5, 1), by bisection on the exact CDF (no scipy)."""
-    if df == 1:
-        return math.tan(math.pi * (q - 0.5))
-    if df == 2:
-        s = 2.0 * q - 1.0
-        return s * math.sqrt(2.0 / (1.0 - s * s))
-    low, high = 0.0, 2.0 * NormalDist().inv_cdf(q) + 1.0
-    while _t_cdf(high, df) < q:
-        low, high = high, 2.0 * high
-    for _ in range(200):
-        mid = 0.5 * (low + high)
-        if _t_cdf(mid, df) < q:
-            low = mid
+def _t_quantile(q: float, df: float) -> float:
+    """Student t quantile for q in (0.5, 1) (no scipy): P(|T| > t) = I_x(df/2, 1/2) with
+    x = df / (df + t^2), so t comes from the beta quantile x of 2 (1 - q)."""
+    x = _beta_quantile(2.0 * (1.0 - q), df / 2.0, 0.5)
+    return math.sqrt(df * (1.0 - x) / x)
+
+
+def _beta_quantile(q: float, a: float, b: float) -> float:
+    """x with I_x(a, b) = q, for 0 < q < 1: Newton's steps on the exact CDF, each kept
+    inside the bracket the signs seen so far leave (halving it when a step would not)."""
+    log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    low, high = 0.0, 1.0
+    x = a / (a + b)
+    if not 0.0 < x < 1.0:  # a or b below rounding of the other
+        x = 0.5
+    for _ in range(400):
+        gap = _betainc(a, b, x) - q
+        if gap == 0.0:
+            return x
+        if gap > 0.0:
+            high = x
         else:
-            high = mid
-        if high - low <= 1e-15 * high:
-            break
-    return 0.5 * (low + high)
-
-
-def _t_cdf(t: float, df: int) -> float:
-    """P(T <= t) for t >= 0: 1 - I_{df/(df+t^2)}(df/2, 1/2) / 2."""
-    return 1.0 - 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
+            low = x
+        density = math.exp(min(log_norm + (a - 1.0) * math.log(x)
+                                + (b - 1.0) * math.log1p(-x), 700.0))
+        step = x - gap / density if density > 0.0 else x
+        following = step if low < step < high else 0.5 * (low + high)
+        # converged relative to the distance from the nearer end (near 1 the CDF is steep)
+        if (abs(following - x) <= 1e-15 * min(x, 1.0 - x)
+                or high - low <= 2.0 * math.ulp(high)):
+            return following
+        x = following
+    return x
 
 
 def _betainc(a: float, b: float, x: float) -> float:

@@ -8,6 +8,10 @@ The schema is versioned (`PRAGMA user_version`); a file written by an older exec
 migrated in place when opened to write. A read-only opener (`execeval runs`, `show`,
 `compare`, the viewer) never creates or changes a file: it reads schema 2 on as it is.
 
+A run carries its problems: each problem set a run is graded on is kept once, under its
+content hash (the runs' `dataset_hash`), as zlib-compressed JSON, so a run can be
+studied, reported and re-graded after the file it came from is gone.
+
 A run stays "running" in the file until it finishes, so a killed or interrupted run
 would look running forever. Each run therefore records its owner: the host, pid and
 process start time of the process that began (or resumed) it. A "running" run whose
@@ -28,6 +32,7 @@ import os
 import socket
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,7 +41,7 @@ from typing import Any
 from execeval.errors import UserError
 from execeval.verdict import Verdict
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 READABLE_FROM = 2  # the oldest schema a read-only opener reads as it is
 
 TABLES = """
@@ -66,10 +71,19 @@ ALTER TABLE run_samples ADD COLUMN extraction TEXT;
 CREATE TABLE IF NOT EXISTS prompts (key TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS run_samples_task ON run_samples (run_id, task_id);
 """
-# Version 3 (this one): who runs a running run (JSON: host, pid, start), to tell a run
-# still going from one whose process is gone.
+# Version 3: who runs a running run (JSON: host, pid, start), to tell a run still going
+# from one whose process is gone.
 V3 = """
 ALTER TABLE runs ADD COLUMN owner TEXT;
+"""
+# Version 4 (this one): runs carry their problems. `problem_sets` holds each problem set
+# once, keyed by its content hash (zlib-compressed JSON: a list of problem records); a run
+# names the benchmark its problems belong to and where they were read from.
+V4 = """
+CREATE TABLE IF NOT EXISTS problem_sets (
+    hash TEXT PRIMARY KEY, problems BLOB NOT NULL, created REAL NOT NULL);
+ALTER TABLE runs ADD COLUMN benchmark TEXT;
+ALTER TABLE runs ADD COLUMN source TEXT;
 """
 
 
@@ -237,6 +251,9 @@ class Store:
             if version < 3:
                 for statement in _statements(V3):
                     self.db.execute(statement)
+            if version < 4:
+                for statement in _statements(V4):
+                    self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _number_old_samples(self) -> None:
@@ -307,24 +324,57 @@ class Store:
         row = self.db.execute("SELECT record FROM prompts WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    # problem sets: what runs were graded on, by content hash -------------------
+    def has_problem_set(self, dataset_hash: str) -> bool:
+        """Whether it is kept already (so a run on it need not encode it again)."""
+        return self.db.execute("SELECT 1 FROM problem_sets WHERE hash = ?",
+                               (dataset_hash,)).fetchone() is not None
+
+    def put_problem_set(self, dataset_hash: str, problems: Sequence[dict[str, Any]]) -> None:
+        """Keep a problem set (plain JSON records) once under its content hash."""
+        blob = zlib.compress(json.dumps(list(problems), separators=(",", ":")).encode())
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT OR IGNORE INTO problem_sets VALUES (?, ?, ?)",
+                            (dataset_hash, blob, time.time()))
+
+    def problem_set(self, dataset_hash: str) -> list[dict[str, Any]] | None:
+        """The records kept under a content hash; None where none are (a run recorded
+        before schema 4, or a schema-3 file read as it is)."""
+        if self.version < 4:
+            return None
+        row = self.db.execute("SELECT problems FROM problem_sets WHERE hash = ?",
+                              (dataset_hash,)).fetchone()
+        if row is None:
+            return None
+        try:
+            records: list[dict[str, Any]] = json.loads(zlib.decompress(row[0]))
+        except (zlib.error, ValueError) as e:
+            raise UserError(f"{self.path}: the stored problems {dataset_hash[:12]} are "
+                            f"unreadable ({e})") from None
+        return records
+
     # runs -----------------------------------------------------------------
     def begin_run(self, run_id: str, kind: str, dataset: tuple[str, str, str],
-                  config: dict[str, Any]) -> bool:
+                  config: dict[str, Any], *, benchmark: str = "", source: str = "") -> bool:
         """Record a run (again running, owned by this process); False if it already existed
-        (a resume)."""
+        (a resume). `benchmark` and `source`: whose problems, read from where (a run begun
+        before schema 4 gains them when resumed)."""
         now, owner = time.time(), _this_process()
         with self.db:
             self.db.execute("BEGIN")
             exists = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if exists:
-                self.db.execute("UPDATE runs SET status = 'running', owner = ?, updated = ? "
-                                "WHERE run_id = ?", (owner, now, run_id))
+                self.db.execute("UPDATE runs SET status = 'running', owner = ?, updated = ?, "
+                                "benchmark = COALESCE(benchmark, ?), source = COALESCE(source, ?) "
+                                "WHERE run_id = ?", (owner, now, benchmark, source, run_id))
                 return False
             self.db.execute(
                 "INSERT INTO runs (run_id, kind, dataset, dataset_version, dataset_hash, config, "
-                "status, summary, created, updated, owner) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?)",
-                (run_id, kind, *dataset, json.dumps(config, sort_keys=True), now, now, owner))
+                "status, summary, created, updated, owner, benchmark, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?, ?, ?)",
+                (run_id, kind, *dataset, json.dumps(config, sort_keys=True), now, now, owner,
+                 benchmark, source))
         return True
 
     def put_samples(self, run_id: str, rows: Sequence[SampleRow]) -> None:
@@ -347,6 +397,11 @@ class Store:
         """The owner column, or NULL in a schema-2 file read as it is."""
         return "owner" if self.version >= 3 else "NULL"
 
+    @property
+    def _origin(self) -> str:
+        """The benchmark and source columns, or NULLs in a file older than schema 4."""
+        return "benchmark, source" if self.version >= 4 else "NULL, NULL"
+
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first, with its status as it stands (`_status`) and how many
         of its samples are graded."""
@@ -363,16 +418,18 @@ class Store:
                 for a, b, c, d, owner, e, config, f, g, h in cur]
 
     def run(self, prefix: str) -> dict[str, Any]:
+        """A run by id or unique prefix; `benchmark` and `source` are None for a run
+        recorded before schema 4."""
         rows = self.db.execute(
             "SELECT run_id, kind, dataset, dataset_version, dataset_hash, config, status, "
-            f"summary, created, updated, {self._owner} FROM runs "
+            f"summary, created, updated, {self._origin}, {self._owner} FROM runs "
             "WHERE substr(run_id, 1, ?) = ?", (len(prefix), prefix)).fetchall()
         if not rows:
             raise UserError(f"no run {prefix!r} in {self.path}")
         if len(rows) > 1:
             raise UserError(f"run id {prefix!r} is ambiguous ({len(rows)} runs match)")
         names = ("run_id", "kind", "dataset", "dataset_version", "dataset_hash", "config",
-                 "status", "summary", "created", "updated")
+                 "status", "summary", "created", "updated", "benchmark", "source")
         run = dict(zip(names, rows[0][:-1], strict=True))
         run["status"] = _status(run["status"], rows[0][-1])
         run["config"] = json.loads(run["config"])

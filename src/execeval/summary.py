@@ -163,7 +163,7 @@ def notes(summary: Mapping[str, Any]) -> list[str]:
     out = [left] if (left := left_out_note(summary)) else []
     m = summary["n_problems"]
     if 0 < m < FEW_PROBLEMS:
-        out.append(f"only {m} problem{'' if m == 1 else 's'}: intervals are unreliable below "
+        out.append(f"only {m} problem{'' if m == 1 else 's'}: intervals are wide below "
                    f"{FEW_PROBLEMS} (docs/statistics.md)")
     return out
 

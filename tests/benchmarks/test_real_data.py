@@ -4,6 +4,7 @@ never in CI, where a missing file fails)."""
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from support import SHARED_DATA, real_data
 
 from execeval.api import load_dataset
 from execeval.dataset import Dataset
+from execeval.environment import CLASSIC
+from execeval.executor import default_factory
 from execeval.judge import grade
 from execeval.prompts import mbpp as mbpp_prompt
 from execeval.sandbox import Limits, Sandbox
-from execeval.sandbox.warm import default_sandbox
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +57,7 @@ def test_apps_slice_and_a_few_mbpp_references_pass() -> None:
     assert len(apps.problems) == 10
     levels = sorted(p.metadata["difficulty"] for p in apps.problems.values())
     assert levels.count("introductory") == 3 and levels.count("competition") == 2
-    with default_sandbox(Limits()) as box:
+    with closing(default_factory(CLASSIC)(Limits())) as box:
         check_apps_and_mbpp(apps, box)
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from execeval.api import load_dataset
+from execeval.environment import CLASSIC
 from execeval.errors import UserError
+from execeval.executor import default_factory
 from execeval.judge import grade
 from execeval.judge.apps import call_result_matches, stdout_matches
 from execeval.sandbox import Limits, Sandbox
-from execeval.sandbox.warm import default_sandbox
 from execeval.summary import summarize
 
 ROWS = [
@@ -99,7 +101,7 @@ def test_call_based_and_class_solution(apps: str, sandbox: Sandbox) -> None:
 def test_a_timeout_counts_the_problems_real_number_of_tests(apps: str) -> None:
     add = load_dataset("apps", apps).problems["APPS/1"]
     loop = "a, b = map(int, input().split())\nwhile a == 5:\n    pass\nprint(a + b)\n"
-    with default_sandbox(Limits(timeout=1.0)) as box:
+    with closing(default_factory(CLASSIC)(Limits(timeout=1.0))) as box:
         v = grade(add, loop, box)
     assert v.status == "timeout"
     assert v.extra == {"tests_passed": 1, "tests_total": 4,

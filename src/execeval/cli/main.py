@@ -8,14 +8,15 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from execeval.cli import compare, env, export, grade, report, runs, sandbox, serve, study
+from execeval.cli import compare, env, export, grade, power, report, runs, sandbox, serve, study
 from execeval.cli.command import Command, add_parser
 from execeval.errors import UserError
 from execeval.version import __version__
 
 COMMANDS: tuple[Command, ...] = (*grade.COMMANDS, *runs.COMMANDS, *compare.COMMANDS,
-                                 *report.COMMANDS, *export.COMMANDS, *study.COMMANDS,
-                                 *serve.COMMANDS, *sandbox.COMMANDS, *env.COMMANDS)
+                                 *power.COMMANDS, *report.COMMANDS, *export.COMMANDS,
+                                 *study.COMMANDS, *serve.COMMANDS, *sandbox.COMMANDS,
+                                 *env.COMMANDS)
 
 DESCRIPTION = """\
 execeval: how well does a language model write code? It runs what the model writes in

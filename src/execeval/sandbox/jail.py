@@ -113,7 +113,7 @@ def use_packages(packages: Packages) -> None:
                         if getattr(f, "__module__", "").startswith("_frozen_importlib")]
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None)
-        if where and _is_site(os.path.dirname(where)) or name.split(".")[0] == "execeval":
+        if (where and _is_site(os.path.dirname(where))) or name.split(".")[0] == "execeval":
             del sys.modules[name]
     for folder in packages.site:
         sys.path.append(folder)

@@ -119,7 +119,7 @@ def sft_records(runs: Sequence[str], *, store: common.StoreArg = None,
                     continue
                 prompt = database.prompt(s.prompt_key) if s.prompt_key else None
                 if prompt is None:  # an evaluated samples file: the problem's own prompt
-                    dataset = dataset or common.dataset_of_run(run)
+                    dataset = dataset or common.dataset_of_run(database, run)
                     prompt = {"text": dataset.problems[s.task_id].prompt, "messages": [],
                               "stop": []}
                 seen = kept.setdefault(key, set())
